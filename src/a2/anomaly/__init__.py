@@ -1,0 +1,1 @@
+"""Part II: autoencoders for time-series anomaly detection on the Numenta Anomaly Benchmark."""

@@ -1,0 +1,172 @@
+"""Every figure in the repository: learning curves, confusion matrices, ROC/PR, anomaly series.
+
+Each function draws on a new figure (or on ``ax`` when given) and returns the figure, so a
+notebook cell is one call. Plots use seaborn's theme; nothing here computes a metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from sklearn import metrics as skm
+
+from a2.evaluation import runs
+from a2.training import History
+
+sns.set_theme(context="notebook", style="whitegrid")
+
+HistoryLike = History | Sequence[Mapping[str, float]]
+
+
+def _records(history: HistoryLike) -> pd.DataFrame:
+    return pd.DataFrame(history.records if isinstance(history, History) else list(history))
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (6, 4)) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize)
+    return fig, ax
+
+
+def learning_curves(
+    histories: HistoryLike | Mapping[str, HistoryLike],
+    metrics: Sequence[str] = ("loss",),
+    *,
+    title: str | None = None,
+) -> Figure:
+    """One panel per metric; train (dashed) and validation (solid) per model, best epoch marked."""
+    if not isinstance(histories, Mapping):
+        histories = {"": histories}
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
+    palette = sns.color_palette(n_colors=max(1, len(histories)))
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for color, (name, history) in zip(palette, histories.items(), strict=False):
+            df = _records(history)
+            for split, style in (("train", "--"), ("val", "-")):
+                col = metric if metric in df else f"{split}_{metric}"
+                if col not in df or (col == metric and split == "train"):
+                    continue
+                label = " ".join(s for s in (name, split if col != metric else "") if s)
+                ax.plot(df["epoch"], df[col], style, color=color, label=label or col)
+            if isinstance(history, History) and history.best_epoch is not None:
+                ax.axvline(history.best_epoch, color=color, alpha=0.3, lw=1)
+        ax.set(xlabel="epoch", ylabel=metric, title=metric)
+        ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(
+    cm: Sequence[Sequence[int]] | np.ndarray,
+    labels: Sequence[str],
+    *,
+    normalize: bool = False,
+    title: str = "Confusion matrix",
+    ax: Axes | None = None,
+) -> Figure:
+    """Annotated heat map; rows are true classes, columns predictions."""
+    cm = np.asarray(cm, dtype=float)
+    fig, ax = _axes(ax, (1.6 * len(labels) + 2, 1.4 * len(labels) + 1.5))
+    data = cm / cm.sum(axis=1, keepdims=True).clip(min=1) if normalize else cm
+    sns.heatmap(data, annot=True, fmt=".2%" if normalize else ".0f", cmap="Blues", cbar=False,
+                xticklabels=labels, yticklabels=labels, ax=ax)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def roc_pr_curves(y_true: Sequence[int], scores: Mapping[str, Sequence[float]], *, title: str = "") -> Figure:
+    """ROC and precision-recall curves side by side, one line per scorer, with AUCs in the legend."""
+    fig, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
+    y_true = np.asarray(y_true)
+    for name, score in scores.items():
+        fpr, tpr, _ = skm.roc_curve(y_true, score)
+        roc_ax.plot(fpr, tpr, label=f"{name} (AUC {skm.auc(fpr, tpr):.3f})")
+        prec, rec, _ = skm.precision_recall_curve(y_true, score)
+        pr_ax.plot(rec, prec, label=f"{name} (AP {skm.average_precision_score(y_true, score):.3f})")
+    roc_ax.plot([0, 1], [0, 1], ":", color="grey")
+    pr_ax.axhline(y_true.mean(), ls=":", color="grey", label=f"chance ({y_true.mean():.3f})")
+    roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    pr_ax.set(xlabel="recall", ylabel="precision", title="Precision-recall")
+    for ax in (roc_ax, pr_ax):
+        ax.legend(fontsize="small", loc="lower right" if ax is roc_ax else "upper right")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def shade_windows(ax: Axes, index: Sequence[Any], mask: Sequence[bool], *, color: str = "tab:red",
+                  label: str = "labelled anomaly window") -> None:
+    """Shade each run of ``mask`` over the x-values ``index``."""
+    index = np.asarray(index)
+    for i, (s, e) in enumerate(runs(np.asarray(mask, dtype=bool))):
+        ax.axvspan(index[s], index[e], color=color, alpha=0.15, lw=0, label=label if i == 0 else None)
+
+
+def series_with_windows(
+    timestamps: Sequence[Any],
+    values: Sequence[float],
+    windows: Sequence[bool] | None = None,
+    flags: Sequence[bool] | None = None,
+    *,
+    title: str = "",
+    ylabel: str = "value",
+    ax: Axes | None = None,
+) -> Figure:
+    """A time series with labelled windows shaded and detections (flags) marked on top."""
+    fig, ax = _axes(ax, (14, 3.6))
+    ts, vals = np.asarray(timestamps), np.asarray(values, dtype=float)
+    ax.plot(ts, vals, lw=0.7, color="tab:blue", label="series")
+    if windows is not None:
+        shade_windows(ax, ts, windows)
+    if flags is not None:
+        f = np.asarray(flags, dtype=bool)
+        ax.scatter(ts[f], vals[f], s=9, color="tab:orange", zorder=3, label="flagged")
+    ax.set(title=title, ylabel=ylabel)
+    ax.legend(loc="upper left", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def score_distribution(
+    scores: Sequence[float], labels: Sequence[int], threshold: float | None = None, *,
+    title: str = "Anomaly-score distribution", log: bool = True, ax: Axes | None = None,
+) -> Figure:
+    """Histogram of scores for normal vs anomalous points, with the decision threshold."""
+    fig, ax = _axes(ax, (7, 4))
+    df = pd.DataFrame({"score": np.asarray(scores, dtype=float),
+                       "label": np.where(np.asarray(labels) == 1, "in anomaly window", "normal")})
+    sns.histplot(df, x="score", hue="label", bins=60, stat="density", common_norm=False,
+                 log_scale=(False, log), element="step", ax=ax)
+    if threshold is not None:
+        ax.axvline(threshold, color="black", ls="--", label=f"threshold {threshold:.3g}")
+        ax.legend(handles=[*ax.get_legend().legend_handles, ax.lines[-1]],
+                  labels=["normal", "in anomaly window", f"threshold {threshold:.3g}"], fontsize="small")
+    ax.set(title=title)
+    fig.tight_layout()
+    return fig
+
+
+def bar_comparison(values: Mapping[str, float], *, title: str = "", ylabel: str = "",
+                   highlight: Sequence[str] = (), fmt: str = "{:.1f}", ax: Axes | None = None) -> Figure:
+    """A labelled bar chart, e.g. our score beside a scoreboard; ``highlight`` bars are coloured."""
+    fig, ax = _axes(ax, (max(6, 0.9 * len(values) + 2), 4))
+    names = list(values)
+    colors = ["tab:orange" if n in highlight else "tab:blue" for n in names]
+    bars = ax.bar(names, [values[n] for n in names], color=colors)
+    ax.bar_label(bars, labels=[fmt.format(values[n]) for n in names], fontsize="small")
+    ax.set(title=title, ylabel=ylabel)
+    ax.tick_params(axis="x", rotation=30)
+    fig.tight_layout()
+    return fig

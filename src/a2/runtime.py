@@ -1,0 +1,142 @@
+"""Where and how code runs: device choice, seeding, bf16 autocast, the FAST switch, output folders.
+
+Every notebook starts with ``rt = runtime.setup(seed=SEED, fast=FAST)``. In FAST mode the results
+and weights go to ``build/fast/`` (or ``$A2_OUTPUT_DIR``) so a smoke run never overwrites the
+committed outputs of a full run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import random
+import subprocess
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+_fast: bool = os.environ.get("A2_FAST", "0").lower() in {"1", "true", "yes"}
+
+
+def is_fast() -> bool:
+    """True when notebooks should run on a small slice (tests, smoke runs)."""
+    return _fast
+
+
+def set_fast(value: bool) -> None:
+    global _fast
+    _fast = bool(value)
+
+
+def pick_device(prefer: str | None = None) -> torch.device:
+    """``prefer`` if given (or ``$A2_DEVICE``), else cuda > mps > cpu."""
+    prefer = prefer or os.environ.get("A2_DEVICE")
+    if prefer:
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (all devices) so reruns give the same figures."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+
+
+@cache
+def cpu_has_bf16() -> bool:
+    """True if the CPU has native bf16 arithmetic (AVX-512 BF16 or AMX), where autocast pays off."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(flag in flags for flag in ("avx512_bf16", "amx_bf16"))
+
+
+def autocast(device: torch.device | str, enabled: bool = True) -> contextlib.AbstractContextManager:
+    """Mixed precision where it helps: bf16 on capable CPUs, fp16 AMP on CUDA, otherwise nothing."""
+    device = torch.device(device)
+    if enabled and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.float16)
+    if enabled and device.type == "cpu" and cpu_has_bf16():
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def output_dir() -> Path:
+    """Root for ``results/`` and ``weights/``: the repo, or ``build/fast`` in FAST mode."""
+    env = os.environ.get("A2_OUTPUT_DIR")
+    if env:
+        return Path(env).resolve()
+    return REPO_ROOT / "build" / "fast" if _fast else REPO_ROOT
+
+
+def results_path(name: str) -> Path:
+    """``results/<name>`` under :func:`output_dir`."""
+    return output_dir() / "results" / name
+
+
+def weights_path(name: str) -> Path:
+    """``weights/<name>`` under :func:`output_dir`."""
+    return output_dir() / "weights" / name
+
+
+@cache
+def git_commit() -> str:
+    """Short hash of HEAD (with ``+dirty`` if the tree has changes), or ``"unknown"``."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def describe_device(device: torch.device) -> str:
+    """Human-readable device, e.g. ``cpu (2 threads, bf16 autocast)``."""
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        extra = ", bf16 autocast" if cpu_has_bf16() else ""
+        return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads{extra})"
+    return str(device)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What :func:`setup` decided, handy to print at the top of a notebook."""
+
+    seed: int
+    fast: bool
+    device: torch.device
+    output_dir: Path
+
+    def __str__(self) -> str:
+        return (
+            f"device={describe_device(self.device)} seed={self.seed} fast={self.fast} "
+            f"torch={torch.__version__} outputs={self.output_dir}"
+        )
+
+
+def setup(seed: int = 42, fast: bool | None = None, device: str | None = None) -> Runtime:
+    """Seed everything, set FAST, pick the device; returns a summary to print."""
+    if fast is not None:
+        set_fast(fast)
+    seed_everything(seed)
+    return Runtime(seed=seed, fast=is_fast(), device=pick_device(device), output_dir=output_dir())

@@ -1,0 +1,251 @@
+"""``fit``: the one training loop shared by every model in the repository.
+
+Model-agnostic in the spirit of minGPT's Trainer: it sees batches, a loss function and optional
+metric callbacks, never a specific architecture. Per epoch it records train/validation loss, any
+metrics, the learning rate and the wall time; it keeps the best weights in memory (restored at the
+end), saves them atomically when asked, and stops early when the monitored value stalls.
+
+Batch convention: a batch is a tuple ``(*inputs, target)``; the model is called as
+``model(*inputs)`` and the loss as ``loss_fn(output, target)``. An autoencoder's dataset simply
+yields ``(x, x)``. Anything else can pass its own ``step`` function.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from a2.io import save_torch
+from a2.runtime import autocast, pick_device
+
+Batch = Any
+StepFn = Callable[[nn.Module, Batch], tuple[torch.Tensor, torch.Tensor]]
+BatchMetric = Callable[[torch.Tensor, torch.Tensor], float]
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings; every field has a sensible default."""
+
+    epochs: int = 10
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    optimizer: Literal["adamw", "adam", "sgd"] = "adamw"
+    schedule: Literal["constant", "cosine"] = "constant"
+    warmup_frac: float = 0.0  # fraction of all steps spent in linear warm-up
+    grad_clip: float | None = 1.0
+    patience: int | None = None  # epochs without improvement before stopping; None = never
+    monitor: str = "val_loss"
+    mode: Literal["min", "max"] = "min"
+    mixed_precision: bool = True  # bf16 autocast on capable CPUs, fp16 AMP on CUDA
+    progress: bool = True
+
+
+@dataclass
+class History:
+    """Per-epoch records plus the best epoch, as returned by :func:`fit`."""
+
+    records: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int | None = None
+    best_score: float | None = None
+    stopped_early: bool = False
+    train_time_s: float = 0.0
+
+    def __getitem__(self, key: str) -> list[float]:
+        return [r[key] for r in self.records if key in r]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def keys(self) -> list[str]:
+        return list(dict.fromkeys(k for r in self.records for k in r))
+
+    def best(self) -> dict[str, float]:
+        """The record of the best epoch (the weights the model ends with)."""
+        return next(r for r in self.records if r["epoch"] == self.best_epoch)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_frame(self):  # pandas is imported lazily: the loop itself doesn't need it
+        import pandas as pd
+
+        return pd.DataFrame(self.records).set_index("epoch")
+
+
+def to_device(batch: Batch, device: torch.device) -> Batch:
+    """Move tensors (possibly nested in tuples, lists or dicts) to ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(b, device) for b in batch)
+    if isinstance(batch, Mapping):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    return batch
+
+
+def default_step(model: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(*inputs, target)`` → ``(model(*inputs), target)``."""
+    *inputs, target = batch
+    return model(*inputs), target
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW/Adam/SGD; biases and norm weights (1-D parameters) get no weight decay."""
+    decay = [p for p in model.parameters() if p.requires_grad and p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=cfg.lr)
+    if cfg.optimizer == "adam":  # classic L2: the penalty is added to the gradient
+        return torch.optim.Adam(groups, lr=cfg.lr)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True)
+    raise ValueError(f"Unknown optimizer {cfg.optimizer!r}; use 'adamw', 'adam' or 'sgd'")
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_steps: int):
+    """Linear warm-up then constant or cosine decay to 0, stepped once per batch."""
+    warmup = max(0, int(cfg.warmup_frac * total_steps))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        if cfg.schedule == "cosine":
+            progress = (step - warmup) / max(1, total_steps - warmup)
+            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+        return 1.0
+
+    if cfg.schedule not in ("constant", "cosine"):
+        raise ValueError(f"Unknown schedule {cfg.schedule!r}; use 'constant' or 'cosine'")
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _run_epoch(
+    model: nn.Module,
+    loader: Iterable[Batch],
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    step: StepFn,
+    device: torch.device,
+    cfg: TrainConfig,
+    metrics: Mapping[str, BatchMetric],
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: Any = None,
+    desc: str = "",
+) -> dict[str, float]:
+    """One pass over ``loader``; trains when an optimizer is given. Returns sample-weighted means."""
+    training = optimizer is not None
+    model.train(training)
+    sums: dict[str, float] = {"loss": 0.0, **{k: 0.0 for k in metrics}}
+    seen = 0
+    bar = tqdm(loader, desc=desc, leave=False, disable=not cfg.progress)
+    with torch.set_grad_enabled(training):
+        for batch in bar:
+            batch = to_device(batch, device)
+            with autocast(device, enabled=cfg.mixed_precision):
+                output, target = step(model, batch)
+                loss = loss_fn(output, target)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {loss.item()} ({desc}); lower the learning rate")
+            if training:
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if cfg.grad_clip:
+                    nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+            n = len(target) if hasattr(target, "__len__") else 1
+            seen += n
+            sums["loss"] += loss.item() * n
+            for name, fn in metrics.items():
+                sums[name] += float(fn(output.detach().float(), target)) * n
+            bar.set_postfix(loss=f"{sums['loss'] / seen:.4f}")
+    if seen == 0:
+        raise ValueError(f"{desc or 'loader'} yielded no batches; is the dataset empty?")
+    return {k: v / seen for k, v in sums.items()}
+
+
+def fit(
+    model: nn.Module,
+    train_loader: Iterable[Batch],
+    val_loader: Iterable[Batch] | None = None,
+    *,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    config: TrainConfig | None = None,
+    device: torch.device | str | None = None,
+    step: StepFn = default_step,
+    metrics: Mapping[str, BatchMetric] | None = None,
+    epoch_end: Callable[[nn.Module], Mapping[str, float]] | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    checkpoint: str | Path | None = None,
+    checkpoint_extra: Mapping[str, Any] | None = None,
+    restore_best: bool = True,
+) -> History:
+    """Train ``model`` and return its :class:`History`.
+
+    * ``metrics``: ``name -> fn(output, target)`` batch means, logged as ``train_<name>``/``val_<name>``.
+    * ``epoch_end``: called with the model (in eval mode) after each epoch; its dict is logged as is,
+      e.g. validation accuracy at a threshold rule.
+    * ``config.monitor`` (default ``val_loss``) picks the best epoch; ``config.patience`` stops early.
+    * ``checkpoint``: the best state_dict (plus ``checkpoint_extra``) is saved there atomically.
+    """
+    cfg = config or TrainConfig()
+    device = torch.device(device) if device is not None else pick_device()
+    metrics = dict(metrics or {})
+    model.to(device)
+    optimizer = optimizer or make_optimizer(model, cfg)
+    steps_per_epoch = len(train_loader) if hasattr(train_loader, "__len__") else 1
+    scheduler = make_scheduler(optimizer, cfg, cfg.epochs * steps_per_epoch)
+    sign = 1.0 if cfg.mode == "min" else -1.0
+    history = History()
+    best_state: dict[str, torch.Tensor] | None = None
+    since_best = 0
+    start = time.perf_counter()
+
+    epochs = tqdm(range(1, cfg.epochs + 1), desc=f"fit {type(model).__name__}", disable=not cfg.progress)
+    for epoch in epochs:
+        t0 = time.perf_counter()
+        record: dict[str, float] = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"]}
+        train = _run_epoch(model, train_loader, loss_fn, step, device, cfg, metrics, optimizer, scheduler,
+                           desc=f"epoch {epoch} train")
+        record.update({f"train_{k}": v for k, v in train.items()})
+        if val_loader is not None:
+            val = _run_epoch(model, val_loader, loss_fn, step, device, cfg, metrics, desc=f"epoch {epoch} val")
+            record.update({f"val_{k}": v for k, v in val.items()})
+        if epoch_end is not None:
+            model.eval()
+            with torch.no_grad():
+                record.update({k: float(v) for k, v in epoch_end(model).items()})
+        record["epoch_s"] = time.perf_counter() - t0
+        history.records.append(record)
+
+        if cfg.monitor not in record:
+            raise KeyError(f"monitor {cfg.monitor!r} not in the epoch record; available: {sorted(record)}")
+        score = record[cfg.monitor]
+        if history.best_score is None or sign * score < sign * history.best_score:
+            history.best_epoch, history.best_score, since_best = epoch, score, 0
+            best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
+            if checkpoint is not None:
+                payload = {"state_dict": best_state, "epoch": epoch, cfg.monitor: score, **(checkpoint_extra or {})}
+                save_torch(payload, checkpoint)
+        else:
+            since_best += 1
+        epochs.set_postfix({k: f"{record[k]:.4f}" for k in ("train_loss", "val_loss", cfg.monitor) if k in record})
+        if cfg.patience is not None and since_best >= cfg.patience:
+            history.stopped_early = True
+            break
+
+    history.train_time_s = time.perf_counter() - start
+    if restore_best and best_state is not None:
+        model.load_state_dict(best_state)
+    return history

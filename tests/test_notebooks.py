@@ -1,0 +1,26 @@
+"""Every notebook runs top to bottom in FAST mode (outputs go to a temp folder)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted([*ROOT.glob("*.ipynb"), *ROOT.glob("bonus/*.ipynb")])
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.relative_to(ROOT).as_posix() for p in NOTEBOOKS])
+def test_notebook_runs_fast(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import papermill as pm
+
+    monkeypatch.setenv("A2_OUTPUT_DIR", str(tmp_path / "outputs"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    out = tmp_path / path.name
+    pm.execute_notebook(str(path), str(out), parameters={"FAST": True}, cwd=str(path.parent),
+                        kernel_name="python3", progress_bar=False)
+    assert out.exists()
+    assert any((tmp_path / "outputs" / "results").glob("*.json")), "the notebook wrote no results JSON"
+    assert os.environ["A2_OUTPUT_DIR"] == str(tmp_path / "outputs")

@@ -1,0 +1,39 @@
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from a2 import plots
+from a2.training import History
+
+
+def _history():
+    return History(records=[{"epoch": e, "train_loss": 1 / e, "val_loss": 1.2 / e, "val_acc": 0.5 + e / 10}
+                            for e in range(1, 4)], best_epoch=3)
+
+
+def test_learning_curves_has_one_panel_per_metric():
+    fig = plots.learning_curves({"a": _history(), "b": _history()}, metrics=("loss", "val_acc"))
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) >= 4
+    plt.close(fig)
+
+
+def test_confusion_and_roc_and_bars():
+    fig = plots.confusion_matrix([[5, 1], [2, 7]], ["neg", "pos"], normalize=True)
+    assert fig.axes[0].get_xlabel() == "predicted"
+    y = np.array([0, 1, 0, 1, 1, 0])
+    fig2 = plots.roc_pr_curves(y, {"m": y * 0.5 + 0.1 * np.arange(6)})
+    assert "AUC" in fig2.axes[0].get_legend().get_texts()[0].get_text()
+    fig3 = plots.bar_comparison({"ours": 1.0, "ref": 2.0}, highlight=["ours"])
+    assert len(fig3.axes[0].patches) == 2
+    plt.close("all")
+
+
+def test_series_with_windows_and_score_distribution():
+    ts = pd.date_range("2020", periods=50, freq="h")
+    mask = np.zeros(50, bool)
+    mask[10:20] = True
+    fig = plots.series_with_windows(ts, np.sin(np.arange(50)), mask, flags=mask & (np.arange(50) % 3 == 0))
+    assert len(fig.axes[0].patches) == 1  # one shaded window
+    fig2 = plots.score_distribution(np.random.default_rng(0).random(50), mask.astype(int), threshold=0.5)
+    assert fig2.axes[0].lines
+    plt.close("all")

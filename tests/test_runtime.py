@@ -1,0 +1,38 @@
+import torch
+
+from a2 import runtime
+
+
+def test_seed_everything_makes_torch_deterministic():
+    runtime.seed_everything(3)
+    a = torch.rand(4)
+    runtime.seed_everything(3)
+    assert torch.equal(a, torch.rand(4))
+
+
+def test_pick_device_honours_preference(monkeypatch):
+    assert runtime.pick_device("cpu").type == "cpu"
+    monkeypatch.setenv("A2_DEVICE", "cpu")
+    assert runtime.pick_device().type == "cpu"
+
+
+def test_fast_mode_redirects_outputs(monkeypatch):
+    monkeypatch.delenv("A2_OUTPUT_DIR", raising=False)
+    monkeypatch.setattr(runtime, "_fast", False)
+    assert runtime.results_path("x.json") == runtime.REPO_ROOT / "results" / "x.json"
+    rt = runtime.setup(seed=1, fast=True, device="cpu")
+    assert rt.fast and runtime.is_fast()
+    assert runtime.weights_path("m.pt") == runtime.REPO_ROOT / "build" / "fast" / "weights" / "m.pt"
+    assert "seed=1" in str(rt)
+
+
+def test_autocast_is_bf16_only_where_supported():
+    with runtime.autocast("cpu"):
+        y = torch.nn.Linear(4, 4)(torch.randn(2, 4))
+    assert y.dtype == (torch.bfloat16 if runtime.cpu_has_bf16() else torch.float32)
+    with runtime.autocast("cpu", enabled=False):
+        assert torch.nn.Linear(4, 4)(torch.randn(2, 4)).dtype == torch.float32
+
+
+def test_git_commit_is_a_string():
+    assert isinstance(runtime.git_commit(), str) and runtime.git_commit()

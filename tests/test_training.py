@@ -1,0 +1,59 @@
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from a2.evaluation import accuracy
+from a2.training import History, TrainConfig, fit
+
+
+def toy_loaders(n=256, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 2, generator=g)
+    y = (x[:, 0] + x[:, 1] > 0).long()
+    ds = TensorDataset(x, y)
+    return DataLoader(ds, batch_size=32, shuffle=True, generator=g), DataLoader(ds, batch_size=64)
+
+
+def test_fit_learns_records_history_and_checkpoints(tmp_path):
+    torch.manual_seed(0)
+    train, val = toy_loaders()
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+    calls = []
+    hist = fit(model, train, val, loss_fn=nn.CrossEntropyLoss(), device="cpu",
+               config=TrainConfig(epochs=5, lr=1e-2, schedule="cosine", warmup_frac=0.1, progress=False),
+               metrics={"acc": accuracy}, epoch_end=lambda m: calls.append(1) or {"custom": 1.0},
+               checkpoint=tmp_path / "best.pt", checkpoint_extra={"config": {"hidden": 16}})
+    assert len(hist) == 5 and len(calls) == 5
+    assert {"train_loss", "val_loss", "train_acc", "val_acc", "custom", "lr", "epoch_s"} <= set(hist.keys())
+    assert hist["val_acc"][-1] > 0.9 and hist["train_loss"][-1] < hist["train_loss"][0]
+    saved = torch.load(tmp_path / "best.pt", weights_only=True)
+    assert saved["epoch"] == hist.best_epoch and saved["config"] == {"hidden": 16}
+    assert hist.best()["val_loss"] == min(hist["val_loss"])
+    assert hist.to_frame().shape[0] == 5
+
+
+def test_best_weights_are_restored_and_early_stopping(tmp_path):
+    train, val = toy_loaders()
+    model = nn.Linear(2, 2)
+    # lr=0 after the first epoch: nothing improves, so patience=2 stops at epoch 3
+    hist = fit(model, train, val, loss_fn=nn.CrossEntropyLoss(), device="cpu",
+               config=TrainConfig(epochs=20, lr=0.0, patience=2, progress=False))
+    assert hist.stopped_early and len(hist) == 3 and hist.best_epoch == 1
+
+
+def test_monitor_max_uses_metric():
+    train, val = toy_loaders()
+    model = nn.Linear(2, 2)
+    hist = fit(model, train, val, loss_fn=nn.CrossEntropyLoss(), device="cpu", metrics={"acc": accuracy},
+               config=TrainConfig(epochs=3, lr=1e-2, monitor="val_acc", mode="max", progress=False))
+    assert hist.best_score == max(hist["val_acc"])
+    assert isinstance(hist, History)
+
+
+def test_nonfinite_loss_raises():
+    import pytest
+
+    train, _ = toy_loaders()
+    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+        fit(nn.Linear(2, 2), train, loss_fn=lambda o, t: o.sum() * float("nan"), device="cpu",
+            config=TrainConfig(epochs=1, monitor="train_loss", progress=False))
