@@ -119,3 +119,62 @@ def _profiles(path: str) -> dict[str, dict[str, float]]:
 def load_profiles(root: str | os.PathLike[str] | None = None) -> dict[str, dict[str, float]]:
     """Scoring profiles ``{profile: {"tpWeight", "fnWeight", "fpWeight", "tnWeight"}}``."""
     return _profiles(str(corpus_root(root) / "config" / "profiles.json"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line: python -m a2.anomaly.nab score RESULTS_DIR | detect --out DIR
+# ---------------------------------------------------------------------------------------------
+
+
+def _parse_thresholds(items: list[str] | None) -> dict[str, float]:
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise SystemExit(f"--threshold {item!r}: expected PROFILE=VALUE, e.g. standard=0.5")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``score`` prints the three profile scores as JSON; ``detect`` writes NAB-format results."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m a2.anomaly.nab", description=main.__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    score = sub.add_parser("score", help="NAB v1.1 score of a results folder (<category>/<detector>_<name>.csv)")
+    score.add_argument("results_dir", metavar="RESULTS_DIR")
+    score.add_argument("--threshold", action="append", metavar="PROFILE=VALUE",
+                       help="fixed threshold for a profile (repeatable); swept when absent")
+    detect = sub.add_parser("detect", help="run the streaming autoencoder detector on all 58 files")
+    detect.add_argument("--out", required=True, help="folder for results; its name is the detector name")
+    detect.add_argument("--model", default="dense", choices=("dense", "conv", "lstm"))
+    detect.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    detect.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    if args.command == "score":
+        from a2.anomaly import scoring
+
+        try:
+            scores, labels = scoring.read_results(args.results_dir)
+            result = scoring.nab_score(scores, labels, thresholds=_parse_thresholds(args.threshold))
+        except (scoring.NABScoreError, NABFormatError) as err:
+            raise SystemExit(f"error: {err}") from None
+        print(json.dumps(result, indent=2))
+        return 0
+
+    from a2.anomaly import detector
+
+    config = detector.DetectorConfig(model=args.model, seed=args.seed)
+    outputs = detector.detect_corpus(config, workers=args.workers)
+    written = detector.write_results(outputs, args.out)
+    print(f"wrote {len(written)} files under {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

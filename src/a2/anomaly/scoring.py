@@ -1,0 +1,326 @@
+"""The official NAB v1.1 score, re-implemented from ``docs/nab_scoring.md`` and vectorised with numpy.
+
+A detector emits one ``anomaly_score`` in [0, 1] per row. For a threshold T a row is *flagged* iff
+its score is >= T. Each row has a would-be value ``v_i`` (scaled sigmoid of its position relative to
+the labelled windows, weighted by the profile); the score of a file is the sum of ``v_i`` over
+flagged rows outside windows, plus the best ``v_i`` in each window that has a flag, minus ``A_FN``
+for each missed window. Rows of the probationary period (first ``min(floor(0.15 N), 750)``) are
+ignored. The threshold is swept exhaustively over every distinct score (ties go to the highest
+threshold), and the raw sum is normalised so that "flag nothing" is 0 and "perfect" is 100.
+Everything is computed on row indices, never on time deltas.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from a2.anomaly import nab
+
+PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
+NOTHING_FLAGGED = 1.1  # NAB's extra candidate threshold, above every legal score
+
+
+class NABScoreError(ValueError):
+    """Detector output that NAB would reject; the message names the file and the fix."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Cost weights of one NAB profile (``tnWeight`` exists in NAB's config but is never used)."""
+
+    name: str
+    tp: float
+    fn: float
+    fp: float
+
+    @classmethod
+    def from_config(cls, name: str, weights: Mapping[str, float]) -> Profile:
+        return cls(name, float(weights["tpWeight"]), float(weights["fnWeight"]), float(weights["fpWeight"]))
+
+
+def load_profiles(root: str | os.PathLike[str] | None = None) -> dict[str, Profile]:
+    """The three profiles of ``config/profiles.json`` as :class:`Profile` objects."""
+    return {name: Profile.from_config(name, w) for name, w in nab.load_profiles(root).items()}
+
+
+@dataclass(frozen=True)
+class FileLabels:
+    """What the scorer needs of one file: its length and its windows as inclusive row indices."""
+
+    name: str
+    n_rows: int
+    bounds: tuple[tuple[int, int], ...]
+
+    @property
+    def probation(self) -> int:
+        return nab.probationary_length(self.n_rows)
+
+    @property
+    def category(self) -> str:
+        return self.name.split("/")[0]
+
+    @classmethod
+    def from_timestamps(cls, name: str, timestamps: pd.Series | pd.DatetimeIndex,
+                        windows: Sequence[tuple[pd.Timestamp, pd.Timestamp]]) -> FileLabels:
+        """Map window edges to rows by exact timestamp match (a missing edge is an error)."""
+        bounds = tuple(nab.window_bounds(timestamps, list(windows), name))
+        return cls(name, len(timestamps), bounds)
+
+    def window_mask(self) -> np.ndarray:
+        mask = np.zeros(self.n_rows, dtype=bool)
+        for left, right in self.bounds:
+            mask[left : right + 1] = True
+        return mask
+
+
+@cache
+def _corpus_labels(root: str | None) -> dict[str, FileLabels]:
+    windows = nab.load_windows(root)
+    out = {}
+    for name in nab.corpus_files(root):
+        out[name] = FileLabels.from_timestamps(name, nab.load_series(name, root)["timestamp"], windows.get(name, []))
+    return out
+
+
+def corpus_labels(root: str | os.PathLike[str] | None = None) -> dict[str, FileLabels]:
+    """:class:`FileLabels` of all 58 corpus files (cached; reads every series once)."""
+    return dict(_corpus_labels(str(root) if root is not None else None))
+
+
+def scaled_sigmoid(x: np.ndarray | float) -> np.ndarray:
+    """NAB's ``2 / (1 + exp(5x)) - 1``, exactly -1 for ``x > 3``."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(over="ignore"):
+        y = 2.0 / (1.0 + np.exp(5.0 * x)) - 1.0
+    return np.where(x > 3.0, -1.0, y)
+
+
+MAX_TP = float(scaled_sigmoid(-1.0))
+
+
+def window_ids(labels: FileLabels) -> np.ndarray:
+    """Per row: the index of the window containing it, or -1."""
+    ids = np.full(labels.n_rows, -1, dtype=np.int64)
+    for k, (left, right) in enumerate(labels.bounds):
+        ids[left : right + 1] = k
+    return ids
+
+
+def row_values(labels: FileLabels, profile: Profile) -> np.ndarray:
+    """``v_i``: what flagging row i would be worth (spec §4), for every row (probation included)."""
+    n = labels.n_rows
+    i = np.arange(n)
+    v = np.full(n, -profile.fp, dtype=float)
+    prev_right = np.full(n, -1, dtype=np.int64)
+    prev_width = np.zeros(n, dtype=np.int64)
+    for left, right in labels.bounds:
+        width = right - left + 1
+        inside = slice(left, right + 1)
+        v[inside] = profile.tp * scaled_sigmoid(-(right - i[inside] + 1) / width) / MAX_TP
+        prev_right[right + 1 :] = right
+        prev_width[right + 1 :] = width
+    after = (prev_right >= 0) & (window_ids(labels) < 0)
+    if after.any():
+        dist = np.abs(prev_right[after] - i[after]) / np.maximum(prev_width[after] - 1, 1)
+        v[after] = profile.fp * scaled_sigmoid(dist)
+    return v
+
+
+def check_scores(name: str, scores: np.ndarray, n_rows: int) -> np.ndarray:
+    """Scores as a float array of the right length, all finite and in [0, 1]; else a clear error."""
+    arr = np.asarray(scores, dtype=float)
+    if arr.ndim != 1 or len(arr) != n_rows:
+        raise NABScoreError(f"{name}: {arr.shape} anomaly scores for a series of {n_rows} rows; need one per row")
+    bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0) | (arr > 1))
+    if len(bad):
+        raise NABScoreError(f"{name}: anomaly_score must be in [0, 1] and not NaN; row {bad[0]} is {arr[bad[0]]} "
+                            f"({len(bad)} bad row(s)); clip or calibrate the detector output")
+    return arr
+
+
+@dataclass
+class _Events:
+    """The pooled, non-probationary rows of many files, reduced to (score, change of S) events."""
+
+    scores: np.ndarray  # event score, sorted descending
+    deltas: np.ndarray  # change in S once the threshold reaches the event score
+    base: float  # S with nothing flagged
+    n_windows: int
+
+
+def _events(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels], profile: Profile) -> _Events:
+    all_s, all_v, all_w = [], [], []
+    offset, n_windows = 0, 0
+    for name, lab in labels.items():
+        if name not in scores:
+            raise NABScoreError(f"no anomaly scores for corpus file {name}; the detector must emit every file")
+        s = check_scores(name, scores[name], lab.n_rows)
+        p = lab.probation
+        ids = window_ids(lab)[p:]
+        all_s.append(s[p:])
+        all_v.append(row_values(lab, profile)[p:])
+        all_w.append(np.where(ids >= 0, ids + offset, -1))
+        offset += len(lab.bounds)
+        n_windows += len(lab.bounds)
+    s, v, w = np.concatenate(all_s), np.concatenate(all_v), np.concatenate(all_w)
+    base = -profile.fn * n_windows
+
+    fp = w < 0
+    ev_s, ev_d = [s[fp]], [v[fp]]
+    # Window rows: each window's entry is max(v of flagged rows), starting at -A_FN. Its running max
+    # over rows sorted by descending score, differenced, gives the window's contribution as events.
+    ws, wv, wid = s[~fp], v[~fp], w[~fp]
+    if len(ws):
+        order = np.lexsort((-ws, wid))  # by window, then score descending (stable)
+        ws, wv, wid = ws[order], wv[order], wid[order]
+        shift = 4.0 * (max(profile.tp, profile.fn) + 1.0)  # makes later windows' values exceed earlier ones
+        run = np.maximum.accumulate(wv + wid * shift) - wid * shift
+        first = np.r_[True, wid[1:] != wid[:-1]]
+        prev = np.where(first, -profile.fn, np.r_[0.0, run[:-1]])
+        ev_s.append(ws)
+        ev_d.append(run - prev)
+    es, ed = np.concatenate(ev_s), np.concatenate(ev_d)
+    order = np.argsort(-es, kind="stable")
+    return _Events(es[order], ed[order], base, n_windows)
+
+
+def _curve(ev: _Events) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate thresholds (descending, starting at 1.1) and S at each."""
+    total = ev.base + np.cumsum(ev.deltas)
+    last = np.r_[ev.scores[1:] != ev.scores[:-1], True] if len(ev.scores) else np.zeros(0, bool)
+    return np.r_[NOTHING_FLAGGED, ev.scores[last]], np.r_[ev.base, total[last]]
+
+
+def threshold_curve(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels],
+                    profile: Profile) -> tuple[np.ndarray, np.ndarray]:
+    """Every candidate threshold (descending) and the raw score S at it."""
+    return _curve(_events(scores, labels, profile))
+
+
+def raw_score(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels], profile: Profile,
+              threshold: float) -> float:
+    """S(T) of spec §5 summed over ``labels``' files: flag iff score >= T."""
+    ev = _events(scores, labels, profile)
+    return float(ev.base + ev.deltas[ev.scores >= threshold].sum())
+
+
+def sweep(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels],
+          profile: Profile) -> tuple[float, float]:
+    """Best ``(threshold, raw S)``; among equal S the highest threshold wins, as in NAB."""
+    thresholds, totals = threshold_curve(scores, labels, profile)
+    best = int(np.argmax(totals))  # thresholds descend, so the first maximum is the highest threshold
+    return float(thresholds[best]), float(totals[best])
+
+
+def normalise(raw: float, n_windows: int, profile: Profile) -> float:
+    """0 = flag nothing (``-A_FN`` per window), 100 = every window caught at its left edge."""
+    null, perfect = -profile.fn * n_windows, profile.tp * n_windows
+    return 100.0 * (raw - null) / (perfect - null)
+
+
+def nab_score(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels] | None = None,
+              profiles: Mapping[str, Profile] | None = None,
+              thresholds: Mapping[str, float] | None = None) -> dict[str, dict[str, float]]:
+    """``{profile: {"threshold", "raw", "score"}}``; thresholds swept unless given per profile."""
+    labels = corpus_labels() if labels is None else labels
+    profiles = load_profiles() if profiles is None else profiles
+    thresholds = dict(thresholds or {})
+    unknown = set(thresholds) - set(profiles)
+    if unknown:
+        raise NABScoreError(f"unknown profile(s) {sorted(unknown)}; choose from {sorted(profiles)}")
+    n_windows = sum(len(lab.bounds) for lab in labels.values())
+    out = {}
+    for name, profile in profiles.items():
+        if name in thresholds:
+            t = float(thresholds[name])
+            raw = raw_score(scores, labels, profile, t)
+        else:
+            t, raw = sweep(scores, labels, profile)
+        out[name] = {"threshold": t, "raw": raw, "score": normalise(raw, n_windows, profile)}
+    return out
+
+
+def category_scores(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels], profile: Profile,
+                    threshold: float) -> pd.DataFrame:
+    """Per category at one (global) threshold: files, windows, raw S and the 0-100 score of that category."""
+    if not labels:
+        raise NABScoreError("no files to score")
+    rows = []
+    for cat in sorted({lab.category for lab in labels.values()}):
+        sub = {k: v for k, v in labels.items() if v.category == cat}
+        n_windows = sum(len(v.bounds) for v in sub.values())
+        raw = raw_score(scores, sub, profile, threshold)
+        rows.append({"category": cat, "files": len(sub), "windows": n_windows, "raw": raw,
+                     "score": normalise(raw, n_windows, profile) if n_windows else float("nan")})
+    return pd.DataFrame(rows).set_index("category")
+
+
+def out_of_sample(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels], profile: Profile,
+                  seed: int = 0) -> dict[str, float]:
+    """Two-fold threshold: sweep on half the files, score the other half with it, both ways, then sum.
+
+    The halves are a seeded random split stratified by category, so both halves see every kind of data.
+    """
+    rng = np.random.default_rng(seed)
+    halves: list[list[str]] = [[], []]
+    for cat in sorted({lab.category for lab in labels.values()}):
+        names = sorted(k for k, v in labels.items() if v.category == cat)
+        rng.shuffle(names)
+        for name in names:  # alternate across categories so the halves differ by at most one file
+            halves[int(len(halves[0]) > len(halves[1]))].append(name)
+    out: dict[str, float] = {}
+    raw_total = 0.0
+    for k, (fit_half, test_half) in enumerate(((halves[0], halves[1]), (halves[1], halves[0]))):
+        t, _ = sweep(scores, {n: labels[n] for n in fit_half}, profile)
+        raw_total += raw_score(scores, {n: labels[n] for n in test_half}, profile, t)
+        out[f"threshold_fold{k}"] = t
+    n_windows = sum(len(lab.bounds) for lab in labels.values())
+    out["raw"] = raw_total
+    out["score"] = normalise(raw_total, n_windows, profile)
+    return out
+
+
+def scored_rows(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels]) -> tuple[np.ndarray, np.ndarray]:
+    """All non-probationary rows pooled: (in-window label, anomaly score), for threshold-free metrics."""
+    ys, ss = [], []
+    for name, lab in labels.items():
+        p = lab.probation
+        ys.append(lab.window_mask()[p:])
+        ss.append(check_scores(name, scores[name], lab.n_rows)[p:])
+    return np.concatenate(ys).astype(int), np.concatenate(ss)
+
+
+def read_results(results_dir: str | os.PathLike[str], root: str | os.PathLike[str] | None = None,
+                 ) -> tuple[dict[str, np.ndarray], dict[str, FileLabels]]:
+    """Read NAB-layout results ``<dir>/<category>/<detector>_<name>.csv`` (detector = folder name).
+
+    Windows are mapped onto each results file's own timestamps, as NAB does.
+    """
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise NABScoreError(f"results folder {results_dir} does not exist")
+    detector = results_dir.resolve().name
+    windows = nab.load_windows(root)
+    scores, labels = {}, {}
+    for name in nab.corpus_files(root):
+        cat, fname = name.split("/")
+        path = results_dir / cat / f"{detector}_{fname}"
+        if not path.is_file():
+            raise NABScoreError(f"{path} is missing: RESULTS_DIR must hold one file per corpus file, "
+                                f"named <category>/<detector>_<name>.csv with detector = folder name {detector!r}")
+        df = pd.read_csv(path)
+        missing = {"timestamp", "anomaly_score"} - set(df.columns)
+        if missing:
+            raise NABScoreError(f"{path}: missing column(s) {sorted(missing)}")
+        ts = pd.to_datetime(df["timestamp"])
+        labels[name] = FileLabels.from_timestamps(str(path), ts, windows.get(name, []))
+        labels[name] = FileLabels(name, labels[name].n_rows, labels[name].bounds)
+        scores[name] = check_scores(str(path), df["anomaly_score"].to_numpy(dtype=float), len(df))
+    return scores, labels

@@ -1,0 +1,148 @@
+"""The NAB scorer: the unit checks of spec §8.4, parity with official results, sweep rules, bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from a2.anomaly import nab, scoring
+from tests.conftest import has_dataset, needs_dataset
+
+STD = scoring.Profile("standard", tp=1.0, fn=1.0, fp=0.11)
+LOW_FN = scoring.Profile("reward_low_FN_rate", tp=1.0, fn=2.0, fp=0.11)
+# 1000 rows -> probation 150; windows at rows 300..399 and 700..749
+LAB = scoring.FileLabels("cat/toy.csv", 1000, ((300, 399), (700, 749)))
+
+
+def flags(*rows: int, n: int = 1000) -> dict[str, np.ndarray]:
+    s = np.zeros(n)
+    s[list(rows)] = 1.0
+    return {LAB.name: s}
+
+
+def raw(*rows: int, profile: scoring.Profile = STD) -> float:
+    return scoring.raw_score(flags(*rows), {LAB.name: LAB}, profile, 0.5)
+
+
+def test_scaled_sigmoid_values():
+    assert scoring.scaled_sigmoid(-1.0) == pytest.approx(0.986614, abs=1e-6)
+    assert scoring.scaled_sigmoid(-0.5) == pytest.approx(0.848283, abs=1e-6)
+    assert scoring.scaled_sigmoid(0.0) == 0.0 and scoring.scaled_sigmoid(3.01) == -1.0
+    assert scoring.scaled_sigmoid(1.0) == pytest.approx(-0.986614, abs=1e-6)
+
+
+def test_left_edge_flag_is_exactly_a_tp_and_second_flag_changes_nothing():
+    base = -2.0  # two windows missed
+    assert raw() == base
+    assert raw(300) == pytest.approx(base + 1.0 + 1.0, abs=1e-12)  # (a) missed -> +A_TP
+    assert raw(300, 350) == raw(300)  # (b)
+    assert raw(399) == pytest.approx(base + 1.0 + scoring.scaled_sigmoid(-1 / 100) / scoring.MAX_TP)
+
+
+def test_false_positives():
+    assert raw(200) == pytest.approx(-2.0 - 0.11)  # (c) before any window: exactly -A_FP
+    assert raw(200, 201) == pytest.approx(-2.0 - 0.22)  # every FP row counts
+    near, far = raw(401), raw(600)
+    assert near > far  # (d) just after a window costs less
+    assert raw(401) == pytest.approx(-2.0 + 0.11 * scoring.scaled_sigmoid(2 / 99))
+    assert raw(399 + 3 * 99 + 1) == pytest.approx(-2.0 - 0.11)  # beyond 3(W-1): exactly -A_FP
+
+
+def test_probation_and_nothing_flagged():
+    assert raw(0, 10, 149) == raw()  # (e)
+    assert raw(150) == pytest.approx(-2.11)
+    s = {LAB.name: np.zeros(1000)}
+    res = scoring.nab_score(s, {LAB.name: LAB}, {"standard": STD, "reward_low_FN_rate": LOW_FN})
+    assert res["standard"]["score"] == 0.0 and res["reward_low_FN_rate"]["raw"] == -4.0  # (f)
+    assert res["standard"]["threshold"] == scoring.NOTHING_FLAGGED
+
+
+def test_sweep_matches_brute_force_and_ties_go_to_highest_threshold():
+    rng = np.random.default_rng(0)
+    s = {LAB.name: rng.choice([0.0, 0.2, 0.4, 0.6, 0.8, 1.0], size=1000, p=[0.9, 0.02, 0.02, 0.02, 0.02, 0.02])}
+    thresholds, totals = scoring.threshold_curve(s, {LAB.name: LAB}, STD)
+    for t, total in zip(thresholds, totals, strict=True):
+        assert total == pytest.approx(scoring.raw_score(s, {LAB.name: LAB}, STD, t))
+    # ties: a single early flag scored 1.0, everything else 0.5 inside the window -> 1.0 and 0.5 tie
+    t = np.zeros(1000)
+    t[300], t[301:310] = 1.0, 0.5
+    best, _ = scoring.sweep({LAB.name: t}, {LAB.name: LAB}, STD)
+    assert best == 1.0
+
+
+def test_bad_scores_are_rejected():
+    for bad in (np.full(1000, np.nan), np.full(1000, 1.5), np.full(1000, -0.1), np.zeros(10)):
+        with pytest.raises(scoring.NABScoreError, match="cat/toy.csv"):
+            scoring.raw_score({LAB.name: bad}, {LAB.name: LAB}, STD, 0.5)
+    with pytest.raises(scoring.NABScoreError, match="no anomaly scores for corpus file cat/toy.csv"):
+        scoring.raw_score({}, {LAB.name: LAB}, STD, 0.5)
+
+
+def test_out_of_sample_and_categories():
+    labels = {f"{c}/f{i}.csv": scoring.FileLabels(f"{c}/f{i}.csv", 1000, ((300, 399),)) for c in "ab" for i in range(2)}
+    s = {k: np.where(np.arange(1000) == 300, 1.0, 0.0) for k in labels}
+    oos = scoring.out_of_sample(s, labels, STD)
+    assert oos["score"] == pytest.approx(100.0)
+    cats = scoring.category_scores(s, labels, STD, 1.0)
+    assert list(cats.index) == ["a", "b"] and (cats["score"] == 100.0).all()
+    y, sc = scoring.scored_rows(s, labels)
+    assert len(y) == 4 * 850 and y.sum() == 400 and sc.sum() == 4
+
+
+REF = Path(nab.corpus_root() if has_dataset("nab") else ".") / "reference_results"
+
+
+@needs_dataset("nab")
+@pytest.mark.parametrize(("detector", "expected"),
+                         [("windowedGaussian", (39.65, 20.87, 47.41)), ("null", (0.0, 0.0, 0.0))])
+def test_parity_with_reference_results(detector, expected):
+    scores, labels = scoring.read_results(REF / detector)
+    thresholds = {p: float(pd.read_csv(REF / detector / f"{detector}_{p}_scores.csv")["Threshold"].iloc[0])
+                  for p in scoring.PROFILES}
+    result = scoring.nab_score(scores, labels, thresholds=thresholds)
+    got = tuple(round(result[p]["score"], 2) for p in scoring.PROFILES)
+    assert got == expected
+    official = json.loads((REF / "final_results_subset.json").read_text())[detector]
+    for p in scoring.PROFILES:
+        assert result[p]["score"] == pytest.approx(official[p], abs=1e-6)
+
+
+def _copy_results(src: Path, dst: Path) -> None:
+    for path in src.glob("*/*.csv"):
+        (dst / path.parent.name).mkdir(parents=True, exist_ok=True)
+        (dst / path.parent.name / path.name).write_text(path.read_text())
+
+
+@needs_dataset("nab")
+def test_cli_and_bad_results_folder(tmp_path):
+    env_cmd = [sys.executable, "-m", "a2.anomaly.nab", "score"]
+    out = subprocess.run([*env_cmd, str(REF / "null"), "--threshold", "standard=0.6"],
+                         capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    assert set(result) == set(scoring.PROFILES) and result["standard"]["score"] == 0.0
+    assert result["standard"]["threshold"] == 0.6 and result["reward_low_FN_rate"]["threshold"] == 1.1
+
+    det = tmp_path / "null"
+    _copy_results(REF / "null", det)
+    victim = det / "artificialNoAnomaly" / "null_art_daily_no_noise.csv"  # read first: fails fast
+    df = pd.read_csv(victim)
+    df.loc[5, "anomaly_score"] = 1.7
+    df.to_csv(victim, index=False)
+    bad = subprocess.run([*env_cmd, str(det)], capture_output=True, text=True)
+    assert bad.returncode != 0 and "null_art_daily_no_noise.csv" in bad.stderr and "[0, 1]" in bad.stderr
+
+    victim.unlink()
+    with pytest.raises(scoring.NABScoreError, match="null_art_daily_no_noise.csv is missing"):
+        scoring.read_results(det)
+    _copy_results(REF / "null", det)
+    victim = det / "artificialWithAnomaly" / "null_art_daily_flatmiddle.csv"
+    df = pd.read_csv(victim)
+    edge = nab.load_windows()["artificialWithAnomaly/art_daily_flatmiddle.csv"][0][0]
+    df = df[pd.to_datetime(df["timestamp"]) != edge]
+    df.to_csv(victim, index=False)
+    with pytest.raises(nab.NABFormatError, match="label timestamp .* is not a timestamp"):
+        scoring.read_results(det)
