@@ -1,0 +1,262 @@
+"""Autoencoders for multivariate time-series windows: dense, Conv1D, LSTM and a small dense VAE.
+
+Every model maps a batch of windows ``(batch, window, features)`` to a reconstruction of the same
+shape, so they are interchangeable in :func:`a2.training.fit` (the dataset yields ``(x, x)``) and
+in the scoring code. Each has a small ``@dataclass`` config with at least ``window`` and
+``n_features``; :func:`build_model` makes one from a registry name, and :func:`load_model`
+rebuilds one from a saved ``{"name", "config", "state_dict"}`` payload.
+
+The anomaly score is the reconstruction error: the models only see normal data during training,
+so windows they reconstruct badly are the unusual ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def _check_input(x: torch.Tensor, window: int, n_features: int, name: str) -> None:
+    if x.ndim != 3 or x.shape[1] != window or x.shape[2] != n_features:
+        raise ValueError(
+            f"{name} expects input of shape (batch, window={window}, features={n_features}), got {tuple(x.shape)}; "
+            "build the model with the window length and feature count of your data"
+        )
+
+
+class Autoencoder(nn.Module):
+    """Common base: shape checks, parameter count, and an optional extra loss term (VAE's KL)."""
+
+    cfg: Any
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+    def extra_loss(self) -> torch.Tensor:
+        """Regulariser added to the reconstruction loss by :func:`reconstruction_loss`; 0 by default."""
+        return torch.zeros((), device=next(self.parameters()).device)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dense autoencoder: flattens the window, an MLP bottleneck, and back.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DenseAEConfig:
+    window: int = 48
+    n_features: int = 1
+    hidden: tuple[int, ...] = (64, 32)  # encoder widths; the decoder mirrors them
+    latent: int = 8
+    dropout: float = 0.0
+
+
+def _mlp(sizes: list[int], dropout: float) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:  # no activation on the last layer: latent codes and outputs are unbounded
+            layers += [nn.ReLU(), nn.Dropout(dropout)] if dropout else [nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+class DenseAE(Autoencoder):
+    """MLP on the flattened window: sees every (time, feature) pair at once, no notion of order."""
+
+    def __init__(self, cfg: DenseAEConfig):
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.window * cfg.n_features
+        self.encoder = _mlp([d, *cfg.hidden, cfg.latent], cfg.dropout)
+        self.decoder = _mlp([cfg.latent, *reversed(cfg.hidden), d], cfg.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.cfg.window, self.cfg.n_features, type(self).__name__)
+        z = self.encoder(x.flatten(1))
+        return self.decoder(z).view_as(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Conv1D autoencoder: strided convolutions down, transposed convolutions up.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ConvAEConfig:
+    window: int = 48
+    n_features: int = 1
+    channels: tuple[int, ...] = (16, 32)  # one stride-2 block per entry: the time axis halves each time
+    kernel_size: int = 5
+    latent_channels: int = 4  # 1x1 bottleneck width, keeps the code small (window/2^k x latent_channels)
+
+
+class ConvAE(Autoencoder):
+    """Local shape detector: shared filters slide along time, so it learns the cycle's motifs."""
+
+    def __init__(self, cfg: ConvAEConfig):
+        super().__init__()
+        if cfg.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd so that padding keeps lengths aligned, got {cfg.kernel_size}")
+        self.cfg = cfg
+        k, p = cfg.kernel_size, cfg.kernel_size // 2
+        enc: list[nn.Module] = []
+        c_in = cfg.n_features
+        for c in cfg.channels:
+            enc += [nn.Conv1d(c_in, c, k, stride=2, padding=p), nn.ReLU()]
+            c_in = c
+        enc.append(nn.Conv1d(c_in, cfg.latent_channels, 1))
+        self.encoder = nn.Sequential(*enc)
+        dec: list[nn.Module] = [nn.Conv1d(cfg.latent_channels, c_in, 1), nn.ReLU()]
+        outs = [*reversed(cfg.channels[:-1]), cfg.n_features]
+        for i, c in enumerate(outs):
+            dec.append(nn.ConvTranspose1d(c_in, c, k, stride=2, padding=p, output_padding=1))
+            if i < len(outs) - 1:  # the output layer stays linear
+                dec.append(nn.ReLU())
+            c_in = c
+        self.decoder = nn.Sequential(*dec)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.cfg.window, self.cfg.n_features, type(self).__name__)
+        h = self.decoder(self.encoder(x.transpose(1, 2)))  # (batch, features, >= window)
+        return h[..., : self.cfg.window].transpose(1, 2)  # each stride-2 block rounds up: crop back
+
+
+# ---------------------------------------------------------------------------------------------
+# LSTM autoencoder: encode the sequence to one vector, repeat it, decode step by step.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LSTMAEConfig:
+    window: int = 48
+    n_features: int = 1
+    hidden: int = 32
+    latent: int = 16
+    num_layers: int = 1
+
+
+class LSTMAE(Autoencoder):
+    """Sequence-to-sequence AE (Srivastava et al. 2015 style): order matters, long context."""
+
+    def __init__(self, cfg: LSTMAEConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = nn.LSTM(cfg.n_features, cfg.hidden, cfg.num_layers, batch_first=True)
+        self.to_latent = nn.Linear(cfg.hidden, cfg.latent)
+        self.decoder = nn.LSTM(cfg.latent, cfg.hidden, cfg.num_layers, batch_first=True)
+        self.head = nn.Linear(cfg.hidden, cfg.n_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.cfg.window, self.cfg.n_features, type(self).__name__)
+        _, (h, _) = self.encoder(x)
+        z = self.to_latent(h[-1])  # last layer's final state summarises the window
+        out, _ = self.decoder(z.unsqueeze(1).expand(-1, self.cfg.window, -1))
+        return self.head(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dense VAE: the dense AE with a Gaussian latent and a KL term.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DenseVAEConfig:
+    window: int = 48
+    n_features: int = 1
+    hidden: tuple[int, ...] = (64, 32)
+    latent: int = 8
+    beta: float = 1e-3  # KL weight per latent unit relative to the per-value MSE
+
+
+class DenseVAE(Autoencoder):
+    """Variational AE: samples the code while training, uses its mean at evaluation (deterministic)."""
+
+    def __init__(self, cfg: DenseVAEConfig):
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.window * cfg.n_features
+        self.encoder = nn.Sequential(_mlp([d, *cfg.hidden], 0.0), nn.ReLU())
+        self.mu = nn.Linear(cfg.hidden[-1], cfg.latent)
+        self.logvar = nn.Linear(cfg.hidden[-1], cfg.latent)
+        self.decoder = _mlp([cfg.latent, *reversed(cfg.hidden), d], 0.0)
+        self._kl = torch.zeros(())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.cfg.window, self.cfg.n_features, type(self).__name__)
+        h = self.encoder(x.flatten(1))
+        mu, logvar = self.mu(h), self.logvar(h).clamp(-10, 10)
+        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu
+        self._kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1).mean()
+        return self.decoder(z).view_as(x)
+
+    def extra_loss(self) -> torch.Tensor:
+        return self.cfg.beta * self._kl
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry
+# ---------------------------------------------------------------------------------------------
+
+MODELS: dict[str, type[Autoencoder]] = {"dense": DenseAE, "conv1d": ConvAE, "lstm": LSTMAE, "vae": DenseVAE}
+CONFIGS: dict[str, type] = {"dense": DenseAEConfig, "conv1d": ConvAEConfig, "lstm": LSTMAEConfig,
+                            "vae": DenseVAEConfig}
+
+
+def make_config(name: str, **overrides: Any) -> Any:
+    """The config of model ``name`` with ``overrides`` (unknown fields are an error, not ignored)."""
+    if name not in CONFIGS:
+        raise KeyError(f"unknown model {name!r}; choose from {sorted(CONFIGS)}")
+    cls = CONFIGS[name]
+    known = {f.name for f in fields(cls)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field(s) {sorted(unknown)}; fields are {sorted(known)}")
+    # Lists from JSON/weights files become tuples again so configs compare equal after a round trip.
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()})
+
+
+def build_model(name: str, cfg: Any = None, **overrides: Any) -> Autoencoder:
+    """``build_model("lstm", window=48, n_features=4)`` or ``build_model("lstm", LSTMAEConfig(...))``."""
+    if cfg is None:
+        cfg = make_config(name, **overrides)
+    elif overrides:
+        cfg = make_config(name, **{**asdict(cfg), **overrides})
+    if name not in MODELS:
+        raise KeyError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
+    if not isinstance(cfg, CONFIGS[name]):
+        raise TypeError(f"model {name!r} needs a {CONFIGS[name].__name__}, got {type(cfg).__name__}")
+    return MODELS[name](cfg)
+
+
+def model_payload(name: str, model: Autoencoder) -> dict[str, Any]:
+    """What to save: plain types only, so ``torch.load(..., weights_only=True)`` can read it."""
+    cfg = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(model.cfg).items()}
+    return {"name": name, "config": cfg, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+
+
+def load_model(payload: Mapping[str, Any]) -> Autoencoder:
+    """Inverse of :func:`model_payload` (also accepts a loaded weights file with extra keys)."""
+    model = build_model(payload["name"], **payload["config"])
+    model.load_state_dict(payload["state_dict"])
+    return model.eval()
+
+
+def reconstruction_loss(model: Autoencoder):
+    """``loss_fn(output, target)`` for :func:`a2.training.fit`: MSE plus the model's extra term."""
+
+    def loss_fn(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.mse_loss(output.float(), target.float()) + model.extra_loss()
+
+    return loss_fn
+
+
+__all__ = [
+    "CONFIGS", "MODELS", "Autoencoder", "ConvAE", "ConvAEConfig", "DenseAE", "DenseAEConfig", "DenseVAE",
+    "DenseVAEConfig", "LSTMAE", "LSTMAEConfig", "build_model", "load_model", "make_config", "model_payload",
+    "reconstruction_loss",
+]
