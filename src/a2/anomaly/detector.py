@@ -1,0 +1,271 @@
+"""A causal, streaming autoencoder detector for the NAB corpus.
+
+Per file, in three causal stages:
+
+1. **Reconstruction error.** A small autoencoder is trained on the sliding windows of the
+   probationary period only (first ``min(floor(0.15 N), 750)`` rows, the rows NAB does not score),
+   on values z-scored with probationary statistics. Afterwards the weights are frozen; the error of
+   row t uses the window ending at t, so it never sees a later row.
+2. **Calibration.** One global threshold is applied to all 58 files, so scores must mean the same
+   everywhere. Following HTM's "anomaly likelihood", the mean error of the last ``short`` rows is
+   compared with the mean/std of the trailing ``long`` rows *before* them (and, for
+   ``calibration="both"``, also with the errors of the probationary period; the smaller z-score
+   wins, so a row must be unusual against both). The Gaussian tail probability ``q`` of that z
+   becomes ``-log10(q) / log_scale`` in [0, 1].
+3. **Alert suppression.** NAB charges every flagged row outside a window but credits only the first
+   one inside it, so we emit one spike per excursion: a row whose calibrated score reaches ``level``
+   alerts unless another alert fired within the last ``refractory`` rows; every other row gets 0.
+
+Rows of the probationary period get score 0: the model is still learning there (and those rows are
+not scored), so no score ever depends on a row after it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.special import log_ndtr
+from torch import nn
+from tqdm.auto import tqdm
+
+from a2.anomaly import models, nab
+from a2.io import atomic_write
+from a2.training import TrainConfig, fit
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Every knob of the detector; the defaults are the configuration we report."""
+
+    model: str = "dense"  # dense | conv | lstm (a2.anomaly.models, sizes in MODEL_SIZES)
+    window: int = 16  # rows per autoencoder input
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 3e-3
+    error: str = "last"  # "last": error of the newest row; "mean": mean error over the window
+    short: int = 4  # rows averaged for the short-term error
+    long: int = 1500  # rows of trailing error history (the reference distribution)
+    calibration: str = "both"  # "likelihood" (trailing history), "probation" (probation errors) or "both"
+    log_scale: float = 60.0  # -log10(tail probability) / log_scale is the calibrated score (clipped to 1)
+    level: float = 0.03  # calibrated score that opens an alert (q = 10**(-log_scale * level))
+    suppression: str = "refractory"  # "refractory" or "peak" (see suppress)
+    margin: float = 0.5  # "peak": how much a new alert must beat the recent maximum
+    refractory: float = 0.25  # rows without a new alert after one, as a multiple of the probation length
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.error not in {"last", "mean"}:
+            raise ValueError(f"error={self.error!r}; use 'last' or 'mean'")
+        if self.calibration not in {"likelihood", "probation", "both"}:
+            raise ValueError(f"calibration={self.calibration!r}; use 'likelihood', 'probation' or 'both'")
+        if self.suppression not in {"refractory", "peak"}:
+            raise ValueError(f"suppression={self.suppression!r}; use 'refractory' or 'peak'")
+        if self.window < 2 or self.short < 1 or self.long < 10:
+            raise ValueError(f"need window >= 2, short >= 1, long >= 10; got {self.window}, {self.short}, {self.long}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage 1: reconstruction error
+# ---------------------------------------------------------------------------------------------
+
+
+# Small on purpose: each file trains on at most 750 rows, and 58 files must train in minutes.
+MODEL_SIZES: dict[str, dict[str, Any]] = {
+    "dense": {"hidden": (32, 16), "latent": 4},
+    "conv": {"channels": (8, 16), "kernel_size": 5, "latent_channels": 2},
+    "lstm": {"hidden": 16, "latent": 8},
+}
+_REGISTRY_NAMES = {"dense": "dense", "conv": "conv1d", "lstm": "lstm"}
+
+
+def build_model(name: str, window: int, n_features: int = 1) -> nn.Module:
+    """A small autoencoder from :mod:`a2.anomaly.models` for ``(batch, window, features)`` windows."""
+    if name not in MODEL_SIZES:
+        raise ValueError(f"unknown model {name!r}; choose from {sorted(MODEL_SIZES)}")
+    return models.build_model(_REGISTRY_NAMES[name], window=window, n_features=n_features, **MODEL_SIZES[name])
+
+
+def sliding_windows(x: np.ndarray, window: int) -> np.ndarray:
+    """``(len(x) - window + 1, window)`` view: row j holds ``x[j : j + window]`` (ends at j + window - 1)."""
+    return np.lib.stride_tricks.sliding_window_view(x, window)
+
+
+def reconstruction_errors(values: np.ndarray, cfg: DetectorConfig, probation: int) -> tuple[np.ndarray, nn.Module]:
+    """Per-row reconstruction error (NaN for the first ``window - 1`` rows) and the trained model.
+
+    Only rows ``< probation`` are used for the scaler and the training set.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if probation < cfg.window + 8:
+        raise ValueError(f"probation of {probation} rows is too short for window={cfg.window}; lower the window")
+    head = values[:probation]
+    mu, sd = head.mean(), head.std()
+    sd = sd if sd > 1e-8 * max(1.0, abs(mu)) else max(1.0, abs(mu)) * 1e-3  # constant warm-up: avoid /0
+    z = ((values - mu) / sd).astype(np.float32)
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg.model, cfg.window)
+    train = torch.from_numpy(sliding_windows(z[:probation], cfg.window).copy()).unsqueeze(-1)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    perm = torch.randperm(len(train), generator=gen)  # shuffled once; fit reuses the batch list each epoch
+    batches = [(train[perm[i : i + cfg.batch_size]],) * 2 for i in range(0, len(train), cfg.batch_size)]
+    fit(model, batches, loss_fn=nn.functional.mse_loss, device="cpu",
+        config=TrainConfig(epochs=cfg.epochs, lr=cfg.lr, monitor="train_loss", progress=False,
+                           mixed_precision=False, grad_clip=1.0))
+    model.eval()
+    with torch.no_grad():
+        x = torch.from_numpy(sliding_windows(z, cfg.window).copy()).unsqueeze(-1)
+        rec = torch.cat([model(x[i : i + 4096]) for i in range(0, len(x), 4096)])
+        sq = (rec - x).pow(2).squeeze(-1).numpy().astype(np.float64)
+    err = sq[:, -1] if cfg.error == "last" else sq.mean(axis=1)
+    return np.r_[np.full(cfg.window - 1, np.nan), err], model
+
+
+# ---------------------------------------------------------------------------------------------
+# Stages 2 and 3: calibration and suppression (pure numpy/pandas, causal)
+# ---------------------------------------------------------------------------------------------
+
+
+def calibrate(errors: np.ndarray, probation: int, cfg: DetectorConfig) -> np.ndarray:
+    """Calibrated score in [0, 1] per row: ``-log10`` of the Gaussian tail of the short-term error.
+
+    The reference mean/std use only rows before the short-term block (trailing ``long`` rows, or the
+    probationary rows for ``calibration="probation"``), so row t depends on rows <= t only.
+    """
+    e = pd.Series(np.asarray(errors, dtype=np.float64))
+    short = e.rolling(cfg.short, min_periods=1).mean()
+    zs = []
+    if cfg.calibration in {"likelihood", "both"}:
+        past = e.shift(cfg.short)
+        trailing = past.rolling(cfg.long, min_periods=10)
+        zs.append(_z(short, trailing.mean(), trailing.std()))
+    if cfg.calibration in {"probation", "both"}:
+        ref = e.iloc[:probation]
+        zs.append(_z(short, pd.Series(ref.mean(), index=e.index), pd.Series(ref.std(), index=e.index)))
+    z = np.minimum.reduce(zs)  # "both": unusual against the recent past *and* against the training period
+    log10_tail = log_ndtr(-z) / math.log(10.0)
+    score = np.clip(-log10_tail / cfg.log_scale, 0.0, 1.0)
+    score = np.nan_to_num(score, nan=0.0)
+    score[:probation] = 0.0
+    return score
+
+
+def _z(x: pd.Series, mean: pd.Series, std: pd.Series) -> np.ndarray:
+    floor = 1e-3 * mean.abs() + 1e-6  # flat history: a tiny std would turn noise into certainty
+    return ((x - mean) / np.maximum(std.fillna(0.0), floor)).to_numpy()
+
+
+def suppress(scores: np.ndarray, probation: int, cfg: DetectorConfig) -> np.ndarray:
+    """One spike per excursion, all other rows 0.
+
+    ``"refractory"``: a score >= ``level`` alerts unless an alert fired in the last ``gap`` rows.
+    ``"peak"``: a score >= ``level`` alerts only if it beats every score of the last ``gap`` rows by the
+    factor ``1 + margin``, so each alert is also a new local record (a threshold above ``level`` keeps
+    the first crossing of each excursion, as the swept threshold would want).
+    """
+    gap = max(1, int(round(cfg.refractory * probation)))
+    out = np.zeros_like(scores)
+    if cfg.suppression == "peak":
+        prev = pd.Series(scores).shift(1).rolling(gap, min_periods=1).max().fillna(0.0).to_numpy()
+        keep = (scores >= cfg.level) & (scores > (1 + cfg.margin) * prev)
+        out[keep] = scores[keep]
+        return out
+    last = -(10**12)
+    for t in np.flatnonzero(scores >= cfg.level):  # the loop runs over candidate alerts only
+        if t - last > gap:
+            out[t] = scores[t]
+            last = t
+    return out
+
+
+@dataclass
+class FileOutput:
+    """What the detector produced for one file (all arrays have one entry per row)."""
+
+    name: str
+    timestamps: np.ndarray
+    values: np.ndarray
+    errors: np.ndarray
+    calibrated: np.ndarray
+    anomaly_score: np.ndarray
+    seconds: float
+
+
+def detect_series(values: np.ndarray, cfg: DetectorConfig, probation: int | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(errors, calibrated, anomaly_score)`` for one series, streaming-equivalent (causal)."""
+    values = np.asarray(values, dtype=np.float64)
+    probation = nab.probationary_length(len(values)) if probation is None else probation
+    errors, _ = reconstruction_errors(values, cfg, probation)
+    calibrated = calibrate(errors, probation, cfg)
+    return errors, calibrated, suppress(calibrated, probation, cfg)
+
+
+def detect_file(name: str, cfg: DetectorConfig, root: str | None = None) -> FileOutput:
+    """Run the detector on one corpus file (one torch thread: files run in parallel instead)."""
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    df = nab.load_series(name, root)
+    errors, calibrated, score = detect_series(df["value"].to_numpy(), cfg)
+    return FileOutput(name, df["timestamp"].to_numpy(), df["value"].to_numpy(), errors, calibrated, score,
+                      time.perf_counter() - start)
+
+
+def postprocess(outputs: dict[str, FileOutput], cfg: DetectorConfig) -> dict[str, np.ndarray]:
+    """Re-run stages 2-3 with other settings on cached errors (for the variants table: no retraining)."""
+    out = {}
+    for name, o in outputs.items():
+        p = nab.probationary_length(len(o.errors))
+        out[name] = suppress(calibrate(o.errors, p, cfg), p, cfg)
+    return out
+
+
+def detect_corpus(cfg: DetectorConfig, files: Sequence[str] | None = None, workers: int = 2,
+                  progress: bool = True, root: str | None = None) -> dict[str, FileOutput]:
+    """The detector on every corpus file (or ``files``), ``workers`` processes, progress per file."""
+    files = list(files) if files is not None else nab.corpus_files(root)
+    root = str(nab.corpus_root(root))  # resolve once; workers need not see the same environment
+    bar = tqdm(total=len(files), desc=f"detect {cfg.model}", disable=not progress, unit="file")
+    out: dict[str, FileOutput] = {}
+    if workers <= 1:
+        for name in files:
+            bar.set_postfix_str(name.split("/")[-1][:30])
+            out[name] = detect_file(name, cfg, root)
+            bar.update()
+    else:
+        ctx = __import__("multiprocessing").get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = {pool.submit(detect_file, name, cfg, root): name for name in files}
+            for fut in as_completed(futures):
+                out[futures[fut]] = fut.result()
+                bar.set_postfix_str(futures[fut].split("/")[-1][:30])
+                bar.update()
+    bar.close()
+    return {name: out[name] for name in files}
+
+
+def write_results(outputs: dict[str, FileOutput], out_dir: str | os.PathLike[str],
+                  scores: dict[str, np.ndarray] | None = None, root: str | None = None) -> list[Path]:
+    """NAB's layout: ``<out>/<category>/<detector>_<name>.csv`` with timestamp,value,anomaly_score,label."""
+    out_dir = Path(out_dir)
+    detector = out_dir.resolve().name
+    windows = nab.load_windows(root)
+    written = []
+    for name, o in outputs.items():
+        cat, fname = name.split("/")
+        label = nab.window_mask(pd.DatetimeIndex(o.timestamps), windows.get(name, []), name).astype(int)
+        score = o.anomaly_score if scores is None else scores[name]
+        df = pd.DataFrame({"timestamp": pd.DatetimeIndex(o.timestamps).strftime("%Y-%m-%d %H:%M:%S"),
+                           "value": o.values, "anomaly_score": score, "label": label})
+        path = out_dir / cat / f"{detector}_{fname}"
+        written.append(atomic_write(path, lambda tmp, df=df: df.to_csv(tmp, index=False)))
+    return written

@@ -1,0 +1,89 @@
+"""The streaming detector: causal end to end, scores in [0, 1], one spike per excursion, NAB layout."""
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from a2.anomaly import detector, nab, scoring
+from tests.conftest import needs_dataset
+
+CFG = detector.DetectorConfig(epochs=2, window=8, long=100)
+
+
+def series(n: int = 400, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = np.sin(np.arange(n) * 2 * np.pi / 24) + 0.1 * rng.standard_normal(n)
+    x[300:305] += 4.0  # an anomaly after the probation (P = 60)
+    return x
+
+
+@pytest.mark.parametrize("model", ["dense", "conv", "lstm"])
+def test_causal_every_score_up_to_t_ignores_later_rows(model):
+    cfg = replace(CFG, model=model)
+    x = series()
+    _, _, base = detector.detect_series(x, cfg)
+    assert base.shape == x.shape and ((base >= 0) & (base <= 1)).all()
+    assert (base[: nab.probationary_length(len(x))] == 0).all()
+    for t in (40, 298):  # inside the probation, after it, just before the anomaly
+        y = x.copy()
+        y[t + 1 :] = np.random.default_rng(t).normal(5, 3, len(x) - t - 1)
+        _, _, changed = detector.detect_series(y, cfg)
+        np.testing.assert_array_equal(changed[: t + 1], base[: t + 1])
+
+
+def test_detector_finds_the_spike_and_emits_sparse_alerts():
+    errors, calibrated, out = detector.detect_series(series(), replace(CFG, epochs=20))
+    assert np.isnan(errors[: CFG.window - 1]).all() and not np.isnan(errors[CFG.window - 1 :]).any()
+    assert calibrated[300:306].max() > calibrated[60:295].max()
+    assert 300 <= np.flatnonzero(out > 0)[np.argmax(out[out > 0])] <= 305
+    assert (out > 0).sum() <= 5
+
+
+def test_calibration_and_suppression_are_causal_and_bounded():
+    rng = np.random.default_rng(1)
+    e = rng.gamma(2.0, 1.0, 1000)
+    e[700] = 50.0
+    for cal in ("likelihood", "probation", "both"):
+        cfg = replace(CFG, calibration=cal)
+        s = detector.calibrate(e, 150, cfg)
+        assert ((s >= 0) & (s <= 1)).all() and (s[:150] == 0).all() and s[700:704].max() == s.max()
+        f = e.copy()
+        f[600:] = 0.0
+        np.testing.assert_array_equal(detector.calibrate(f, 150, cfg)[:600], s[:600])
+        for sup in ("refractory", "peak"):
+            out = detector.suppress(s, 150, replace(cfg, suppression=sup))
+            changed = detector.suppress(np.r_[s[:600], np.ones(400)], 150, replace(cfg, suppression=sup))
+            np.testing.assert_array_equal(changed[:600], out[:600])
+
+
+def test_refractory_keeps_one_spike_per_excursion():
+    s = np.zeros(1000)
+    s[300:320] = 0.5
+    s[330] = 0.9
+    s[600] = 0.4
+    out = detector.suppress(s, 200, replace(CFG, level=0.1, refractory=0.25))  # gap of 50 rows
+    assert np.flatnonzero(out).tolist() == [300, 600] and out[300] == 0.5
+
+
+def test_bad_config_is_rejected():
+    with pytest.raises(ValueError, match="calibration='x'"):
+        detector.DetectorConfig(calibration="x")
+    with pytest.raises(ValueError, match="unknown model 'gru'"):
+        detector.build_model("gru", 8)
+    with pytest.raises(ValueError, match="too short"):
+        detector.detect_series(np.zeros(60), CFG)
+
+
+@needs_dataset("nab")
+def test_results_in_nab_layout(tmp_path):
+    name = "artificialWithAnomaly/art_daily_jumpsup.csv"
+    out = detector.detect_corpus(replace(CFG, epochs=1), files=[name], workers=1, progress=False)
+    (path,) = detector.write_results(out, tmp_path / "ae")
+    assert path == tmp_path / "ae" / "artificialWithAnomaly" / "ae_art_daily_jumpsup.csv"
+    df = pd.read_csv(path)
+    assert list(df.columns) == ["timestamp", "value", "anomaly_score", "label"]
+    lab = scoring.FileLabels.from_timestamps(name, pd.to_datetime(df["timestamp"]), nab.load_windows()[name])
+    assert lab == scoring.corpus_labels()[name] and df["label"].sum() == lab.window_mask().sum()
+    scoring.check_scores(name, df["anomaly_score"].to_numpy(), len(df))
