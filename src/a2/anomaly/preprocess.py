@@ -1,0 +1,488 @@
+"""From a raw NAB series to windows, scores and thresholds for the Part II autoencoders.
+
+The pipeline, in the order a notebook calls it:
+
+1. :func:`regularise`: sort, drop repeated timestamps, put the series on its regular grid and
+   interpolate the holes, returning a :class:`GapReport` so nothing is fixed silently.
+2. :func:`label_rows`: mark rows inside labelled anomaly windows (by time range, so it also works
+   after regularisation).
+3. :func:`chronological_split`: train / validation / test in time order, boundaries moved so that
+   no labelled window is cut, and a clear error when validation or test would get no window.
+4. :func:`make_features` and :class:`Scaler`: engineered features, standardised with statistics of
+   the *normal training rows only*.
+5. :class:`WindowDataset`: sliding windows yielding ``(x, x)``; training windows contain no
+   labelled row, so the autoencoder learns normal behaviour only.
+6. :func:`window_errors` / :func:`point_scores` / :func:`segment_scores`: per-time-step anomaly
+   scores = mean reconstruction error of every window that covers the step.
+7. :func:`best_f1_threshold` (the rule used: maximise point-wise F1 on validation) and
+   :func:`quantile_threshold` (a label-free alternative), and :func:`detection_metrics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn import metrics as skm
+from torch import nn
+from torch.utils.data import Dataset
+
+from a2.evaluation import classification_metrics, event_metrics, runs
+
+# ---------------------------------------------------------------------------------------------
+# 1. Timestamps: duplicates, order, gaps
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GapReport:
+    """What :func:`regularise` found and changed."""
+
+    rows_in: int
+    rows_out: int
+    freq: pd.Timedelta
+    backward_jumps: int  # places where a timestamp is earlier than the one before it
+    duplicates: int  # repeated timestamps (the first occurrence is kept)
+    missing: int  # grid slots with no reading, filled by time interpolation
+    gaps: list[tuple[pd.Timestamp, pd.Timestamp]] = field(default_factory=list)  # runs of missing slots
+
+    @property
+    def longest_gap(self) -> pd.Timedelta:
+        return max(((b - a) + self.freq for a, b in self.gaps), default=pd.Timedelta(0))
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.update(freq=str(self.freq), longest_gap=str(self.longest_gap), gaps=[(str(a), str(b)) for a, b in self.gaps])
+        return d
+
+
+def regularise(df: pd.DataFrame, freq: str | pd.Timedelta | None = None) -> tuple[pd.DataFrame, GapReport]:
+    """Put ``timestamp, value`` on a regular grid; adds an ``imputed`` column for filled slots.
+
+    ``freq`` defaults to the most common step. Repeated timestamps keep their first reading (a
+    clock that jumps back repeats an hour of stamps; the first copy is the one in time order).
+    """
+    if not {"timestamp", "value"} <= set(df.columns):
+        raise ValueError(f"regularise needs 'timestamp' and 'value' columns, got {list(df.columns)}")
+    if len(df) < 2:
+        raise ValueError(f"regularise needs at least 2 rows to infer the step, got {len(df)}")
+    ts = pd.DatetimeIndex(df["timestamp"])
+    backward = int((np.diff(ts.asi8) < 0).sum())
+    dup = ts.duplicated(keep="first")
+    s = pd.Series(np.asarray(df["value"], dtype=float)[~dup], index=ts[~dup]).sort_index()
+    step = pd.Timedelta(freq) if freq is not None else pd.Series(s.index).diff().mode().iloc[0]
+    if step <= pd.Timedelta(0):
+        raise ValueError(f"the time step must be positive, got {step}")
+    grid = pd.date_range(s.index[0], s.index[-1], freq=step)
+    off_grid = s.index.difference(grid)
+    if len(off_grid):
+        raise ValueError(f"{len(off_grid)} timestamp(s) are off the {step} grid, first {off_grid[0]}; pass freq=")
+    regular = s.reindex(grid)
+    missing = regular.isna().to_numpy()
+    filled = regular.interpolate(method="time").to_numpy()
+    gaps = [(grid[a], grid[b]) for a, b in runs(missing)]
+    out = pd.DataFrame({"timestamp": grid, "value": filled, "imputed": missing})
+    report = GapReport(rows_in=len(df), rows_out=len(out), freq=step, backward_jumps=backward,
+                       duplicates=int(dup.sum()), missing=int(missing.sum()), gaps=gaps)
+    return out, report
+
+
+def label_rows(timestamps: Sequence[Any], windows: Sequence[tuple[Any, Any]]) -> np.ndarray:
+    """True for rows whose timestamp lies in any ``[start, end]`` window (inclusive)."""
+    ts = pd.DatetimeIndex(timestamps)
+    mask = np.zeros(len(ts), dtype=bool)
+    for start, end in windows:
+        mask |= (ts >= pd.Timestamp(start)) & (ts <= pd.Timestamp(end))
+    return mask
+
+
+def downsample(df: pd.DataFrame, rule: str | pd.Timedelta) -> pd.DataFrame:
+    """Mean ``value`` per ``rule`` bin; boolean columns (``label``, ``imputed``) become "any row in the bin".
+
+    NAB's windows last days while 5-minute readings carry sensor noise: coarser bins let a short
+    model window span a whole day and cut the cost by the bin factor.
+    """
+    if "timestamp" not in df.columns:
+        raise ValueError(f"downsample needs a 'timestamp' column, got {list(df.columns)}")
+    g = df.set_index("timestamp").resample(pd.Timedelta(rule))
+    agg = {c: ("mean" if c == "value" else "max") for c in df.columns if c != "timestamp"}
+    out = g.agg(agg).reset_index()
+    if out["value"].isna().any():
+        raise ValueError(f"some {rule} bins have no reading; regularise() the series first")
+    for c in agg:
+        if c != "value":
+            out[c] = out[c].astype(bool)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Chronological split
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Split:
+    """Half-open row ranges ``[start, end)`` of the three chronological parts."""
+
+    train: tuple[int, int]
+    val: tuple[int, int]
+    test: tuple[int, int]
+
+    def parts(self) -> dict[str, slice]:
+        return {k: slice(*getattr(self, k)) for k in ("train", "val", "test")}
+
+    def summary(self, timestamps: Sequence[Any], labels: Sequence[bool]) -> pd.DataFrame:
+        """Rows, time span, labelled rows and windows per part: the table a notebook shows."""
+        ts, y = pd.DatetimeIndex(timestamps), np.asarray(labels, dtype=bool)
+        rows = []
+        for name, sl in self.parts().items():
+            rows.append({"part": name, "rows": sl.stop - sl.start, "from": ts[sl.start], "to": ts[sl.stop - 1],
+                         "labelled rows": int(y[sl].sum()), "anomaly windows": len(runs(y[sl])),
+                         "anomaly share": float(y[sl].mean())})
+        return pd.DataFrame(rows).set_index("part")
+
+
+def _snap(boundary: int, windows: list[tuple[int, int]]) -> int:
+    """Move a boundary that falls inside a labelled window to that window's start (it goes later)."""
+    for s, e in windows:
+        if s < boundary <= e:
+            return s
+    return boundary
+
+
+def chronological_split(labels: Sequence[bool], fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)) -> Split:
+    """Train / validation / test in time order, with no labelled window cut in two.
+
+    Validation chooses the threshold and the architecture and test measures them, so each must
+    hold at least one labelled window; if the fractions don't allow that the error says which
+    part is empty and where the windows are, so you can move the boundaries.
+    """
+    y = np.asarray(labels, dtype=bool)
+    if len(fractions) != 3 or min(fractions) <= 0 or not np.isclose(sum(fractions), 1.0):
+        raise ValueError(f"fractions must be three positive numbers summing to 1, got {fractions}")
+    n = len(y)
+    windows = runs(y)
+    b1 = _snap(round(n * fractions[0]), windows)
+    b2 = _snap(round(n * (fractions[0] + fractions[1])), windows)
+    split = Split(train=(0, b1), val=(b1, b2), test=(b2, n))
+    for name, sl in split.parts().items():
+        if sl.stop - sl.start <= 0:
+            raise ValueError(f"the {name} part is empty with fractions {fractions}; adjust them")
+        if name != "train" and not y[sl].any():
+            where = ", ".join(f"rows {s}-{e} ({s / n:.0%}-{e / n:.0%})" for s, e in windows) or "none"
+            raise ValueError(
+                f"the {name} part (rows {sl.start}-{sl.stop - 1}) contains no labelled anomaly window, so it "
+                f"could not {'choose a threshold' if name == 'val' else 'measure detection'}; labelled windows: "
+                f"{where}. Change the split fractions so that validation and test each hold a window."
+            )
+    return split
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Features and scaling
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FeatureConfig:
+    diff: bool = True  # first difference: turns level shifts and sudden drops into spikes
+    time_of_day: bool = True  # sin/cos of the hour: lets the model expect the daily cycle
+    day_of_week: bool = False  # sin/cos of the weekday: for series with a weekly rhythm (e.g. taxis)
+
+
+def make_features(df: pd.DataFrame, cfg: FeatureConfig | None = None) -> pd.DataFrame:
+    """Engineered features from ``timestamp, value``; ``value`` always comes first."""
+    cfg = cfg or FeatureConfig()
+    ts = pd.DatetimeIndex(df["timestamp"])
+    out = pd.DataFrame({"value": np.asarray(df["value"], dtype=float)}, index=range(len(df)))
+    if cfg.diff:
+        out["diff"] = out["value"].diff().fillna(0.0)
+    if cfg.time_of_day:
+        angle = 2 * np.pi * (ts.hour * 3600 + ts.minute * 60 + ts.second).to_numpy() / 86400
+        out["tod_sin"], out["tod_cos"] = np.sin(angle), np.cos(angle)
+    if cfg.day_of_week:
+        angle = 2 * np.pi * (ts.day_of_week.to_numpy() + ts.hour.to_numpy() / 24) / 7
+        out["dow_sin"], out["dow_cos"] = np.sin(angle), np.cos(angle)
+    return out
+
+
+@dataclass
+class Scaler:
+    """Per-feature standardisation; plain lists so it can live in a ``weights_only`` file."""
+
+    mean: list[float] = field(default_factory=list)
+    scale: list[float] = field(default_factory=list)
+
+    def fit(self, x: np.ndarray) -> Scaler:
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 2 or len(x) == 0:
+            raise ValueError(f"Scaler.fit needs a non-empty (rows, features) array, got shape {x.shape}")
+        std = x.std(axis=0)
+        self.mean, self.scale = x.mean(axis=0).tolist(), np.where(std > 0, std, 1.0).tolist()
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        if not self.mean:
+            raise RuntimeError("Scaler is not fitted; call fit() on the training rows first")
+        x = np.asarray(x, dtype=float)
+        if x.shape[-1] != len(self.mean):
+            raise ValueError(f"Scaler was fitted on {len(self.mean)} features, got {x.shape[-1]}")
+        return ((x - np.asarray(self.mean)) / np.asarray(self.scale)).astype(np.float32)
+
+    def inverse_transform(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(x) * np.asarray(self.scale) + np.asarray(self.mean)
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {"mean": list(self.mean), "scale": list(self.scale)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, list[float]]) -> Scaler:
+        return cls(mean=list(d["mean"]), scale=list(d["scale"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Sliding windows
+# ---------------------------------------------------------------------------------------------
+
+
+def window_starts(n: int, window: int, stride: int = 1, usable: Sequence[bool] | None = None) -> np.ndarray:
+    """Start rows of windows ``[i, i + window)`` every ``stride`` rows, entirely inside ``usable``."""
+    if window < 1 or stride < 1:
+        raise ValueError(f"window and stride must be >= 1, got window={window}, stride={stride}")
+    if n < window:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.arange(0, n - window + 1, dtype=np.int64)
+    if usable is not None:
+        ok = np.asarray(usable, dtype=bool)
+        if len(ok) != n:
+            raise ValueError(f"usable has {len(ok)} entries for {n} rows")
+        bad = np.concatenate([[0], np.cumsum(~ok)])  # bad[j] = unusable rows before j
+        starts = starts[bad[starts + window] - bad[starts] == 0]
+    return starts[::stride] if usable is None else _every(starts, stride)
+
+
+def _every(starts: np.ndarray, stride: int) -> np.ndarray:
+    """Keep starts at least ``stride`` apart (restarting after each hole, so no segment is skipped)."""
+    if stride == 1 or len(starts) == 0:
+        return starts
+    keep, last = [], -stride
+    for s in starts.tolist():
+        if s - last >= stride:
+            keep.append(s)
+            last = s
+    return np.asarray(keep, dtype=np.int64)
+
+
+class WindowDataset(Dataset):
+    """Windows of ``features`` (rows, features) as ``(x, x)`` pairs for an autoencoder."""
+
+    def __init__(self, features: np.ndarray, window: int, stride: int = 1, usable: Sequence[bool] | None = None):
+        x = np.asarray(features, dtype=np.float32)
+        if x.ndim != 2:
+            raise ValueError(f"features must be (rows, features), got shape {x.shape}")
+        self.data = torch.from_numpy(x)
+        self.window = window
+        self.starts = window_starts(len(x), window, stride, usable)
+        if len(self.starts) == 0:
+            raise ValueError(f"no window of {window} rows fits in {len(x)} rows (with the usable mask); "
+                             "use a shorter window or a longer part")
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        s = int(self.starts[i])
+        x = self.data[s : s + self.window]
+        return x, x
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Per-time-step scores
+# ---------------------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def window_errors(model: nn.Module, features: np.ndarray, window: int, *, channels: Sequence[int] | None = None,
+                  batch_size: int = 1024, device: torch.device | str = "cpu") -> np.ndarray:
+    """Squared reconstruction error of every stride-1 window, ``(n_windows, window)``.
+
+    ``channels`` picks the features that count (e.g. the value and its difference, not the
+    perfectly predictable clock encodings); by default all of them.
+    """
+    x = torch.as_tensor(np.asarray(features, dtype=np.float32))
+    if len(x) < window:
+        raise ValueError(f"need at least window={window} rows to score, got {len(x)}")
+    model.eval().to(device)
+    views = x.unfold(0, window, 1).transpose(1, 2)  # (n_windows, window, features), no copy
+    cols = list(channels) if channels is not None else list(range(x.shape[1]))
+    out = []
+    for i in range(0, len(views), batch_size):
+        xb = views[i : i + batch_size].contiguous().to(device)
+        err = (model(xb).float() - xb)[..., cols].pow(2).mean(-1)
+        out.append(err.cpu())
+    return torch.cat(out).numpy()
+
+
+def point_scores(errors: np.ndarray) -> np.ndarray:
+    """Per-step score: mean error over all windows covering the step (stride 1 windows)."""
+    errors = np.asarray(errors, dtype=float)
+    n_win, window = errors.shape
+    total, count = np.zeros(n_win + window - 1), np.zeros(n_win + window - 1)
+    for j in range(window):  # offset j of window i is step i + j
+        total[j : j + n_win] += errors[:, j]
+        count[j : j + n_win] += 1
+    return total / count
+
+
+def segment_scores(model: nn.Module, features: np.ndarray, part: slice, window: int, **kwargs: Any) -> np.ndarray:
+    """Scores for rows ``part`` of the series, using up to ``window - 1`` rows before it as context.
+
+    Context rows only complete the windows that overlap the boundary; no label is involved.
+    """
+    lo = max(0, part.start - window + 1)
+    scores = point_scores(window_errors(model, features[lo : part.stop], window, **kwargs))
+    return scores[part.start - lo :]
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Thresholds and metrics
+# ---------------------------------------------------------------------------------------------
+
+
+def best_f1_threshold(scores: Sequence[float], labels: Sequence[bool]) -> tuple[float, float]:
+    """The threshold (flag ``score >= t``) that maximises point-wise F1, and that F1."""
+    y = np.asarray(labels, dtype=bool)
+    if not y.any():
+        raise ValueError("best_f1_threshold needs at least one labelled anomaly in the scores it is given")
+    precision, recall, thresholds = skm.precision_recall_curve(y, np.asarray(scores, dtype=float))
+    f1 = 2 * precision * recall / np.clip(precision + recall, 1e-12, None)
+    best = int(np.argmax(f1[:-1]))  # the last PR point has no threshold
+    return float(thresholds[best]), float(f1[best])
+
+
+def quantile_threshold(scores: Sequence[float], q: float = 0.99) -> float:
+    """Label-free rule: the ``q`` quantile of scores on normal (training) data."""
+    if not 0 < q < 1:
+        raise ValueError(f"q must be in (0, 1), got {q}")
+    return float(np.quantile(np.asarray(scores, dtype=float), q))
+
+
+def detection_metrics(scores: Sequence[float], labels: Sequence[bool], threshold: float) -> dict[str, Any]:
+    """Point-wise accuracy/P/R/F1/confusion matrix, ROC-AUC, PR-AUC and event-wise scores at ``threshold``."""
+    y = np.asarray(labels, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    flags = (s >= threshold).astype(int)
+    return {**classification_metrics(y, flags, s), **event_metrics(y, flags), "threshold": float(threshold)}
+
+
+def make_epoch_end(
+    features: np.ndarray, labels: Sequence[bool], parts: dict[str, slice], window: int, *,
+    channels: Sequence[int] | None = None, device: torch.device | str = "cpu",
+    rule: Callable[[np.ndarray, np.ndarray], tuple[float, float]] = best_f1_threshold,
+) -> Callable[[nn.Module], dict[str, float]]:
+    """A ``fit(epoch_end=...)`` callback: per-epoch accuracy and F1 at the threshold rule.
+
+    The threshold is chosen on the validation part (``parts["val"]``) by ``rule`` and applied to
+    every part in ``parts``, giving e.g. ``val_accuracy``, ``val_f1``, ``val_event_f1``,
+    ``train_accuracy``... so accuracy-over-epochs curves show what the rule would give.
+    """
+    y = np.asarray(labels, dtype=bool)
+    if "val" not in parts:
+        raise KeyError(f"parts must include 'val' (the threshold is chosen there), got {sorted(parts)}")
+
+    def epoch_end(model: nn.Module) -> dict[str, float]:
+        scores = {k: segment_scores(model, features, sl, window, channels=channels, device=device)
+                  for k, sl in parts.items()}
+        threshold, _ = rule(scores["val"], y[parts["val"]])
+        out = {"threshold": threshold}
+        for k, sl in parts.items():
+            flags = scores[k] >= threshold
+            out[f"{k}_accuracy"] = float((flags == y[sl]).mean())
+            out[f"{k}_f1"] = float(skm.f1_score(y[sl], flags, zero_division=0))
+            if y[sl].any():
+                out[f"{k}_event_f1"] = event_metrics(y[sl], flags)["event_f1"]
+        return out
+
+    return epoch_end
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. The whole preparation and one training run, so notebook cells stay one call each
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    """A labelled, regular series with its split, features and train-only scaler."""
+
+    name: str
+    raw: pd.DataFrame  # as read from the corpus
+    frame: pd.DataFrame  # regular (and possibly downsampled): timestamp, value, imputed, label
+    gaps: GapReport
+    split: Split
+    features: pd.DataFrame  # unscaled engineered features
+    scaler: Scaler
+    x: np.ndarray  # scaled features, float32 (rows, features)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.frame["label"].to_numpy(dtype=bool)
+
+    @property
+    def parts(self) -> dict[str, slice]:
+        return self.split.parts()
+
+    def normal_rows(self, part: str) -> np.ndarray:
+        """Rows of ``part`` outside every labelled window: what the autoencoder may learn from."""
+        mask = np.zeros(len(self.frame), dtype=bool)
+        mask[self.parts[part]] = True
+        return mask & ~self.labels
+
+
+def prepare(name: str, windows: Sequence[tuple[Any, Any]], raw: pd.DataFrame, *, resample: str | None = None,
+            fractions: tuple[float, float, float] = (0.7, 0.15, 0.15), features: FeatureConfig | None = None
+            ) -> Prepared:
+    """Regularise, label, (downsample), split, engineer features and fit the scaler on normal train rows."""
+    frame, gaps = regularise(raw)
+    frame["label"] = label_rows(frame["timestamp"], windows)
+    if resample:
+        frame = downsample(frame, resample)
+    split = chronological_split(frame["label"].to_numpy(), fractions)
+    feats = make_features(frame, features)
+    prepared = Prepared(name, raw, frame, gaps, split, feats, Scaler(), np.zeros(0, np.float32))
+    prepared.scaler.fit(feats.to_numpy()[prepared.normal_rows("train")])
+    prepared.x = prepared.scaler.transform(feats.to_numpy())
+    return prepared
+
+
+def train_autoencoder(
+    name: str, prep: Prepared, *, window: int, train_config: Any = None, model_overrides: dict[str, Any] | None = None,
+    stride: int = 1, batch_size: int = 64, channels: Sequence[int] | None = (0,), device: torch.device | str = "cpu",
+    seed: int = 0,
+) -> tuple[nn.Module, Any]:
+    """Build model ``name`` and train it with :func:`a2.training.fit` on normal training windows.
+
+    Validation loss is the reconstruction loss on *normal* validation windows; the ``epoch_end``
+    callback adds per-epoch train/validation accuracy and F1 at the validation-chosen threshold.
+    """
+    from torch.utils.data import DataLoader
+
+    from a2.anomaly.models import build_model, reconstruction_loss
+    from a2.training import TrainConfig, fit
+
+    torch.manual_seed(seed)
+    model = build_model(name, window=window, n_features=prep.x.shape[1], **(model_overrides or {}))
+    train_ds = WindowDataset(prep.x, window, stride=stride, usable=prep.normal_rows("train"))
+    val_ds = WindowDataset(prep.x, window, stride=1, usable=prep.normal_rows("val"))
+    generator = torch.Generator().manual_seed(seed)
+    train_loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True, generator=generator)
+    val_loader = DataLoader(val_ds, batch_size=512)
+    parts = {k: prep.parts[k] for k in ("train", "val")}
+    epoch_end = make_epoch_end(prep.x, prep.labels, parts, window, channels=channels, device=device)
+    history = fit(model, train_loader, val_loader, loss_fn=reconstruction_loss(model),
+                  config=train_config or TrainConfig(), device=device, epoch_end=epoch_end)
+    return model.eval(), history
