@@ -160,3 +160,25 @@ def test_prepare_and_train_autoencoder_end_to_end():
                                        train_config=TrainConfig(epochs=3, lr=3e-3, progress=False))
     assert len(hist) == 3 and {"val_loss", "val_accuracy", "val_f1", "train_f1", "threshold"} <= set(hist.keys())
     assert model.cfg.n_features == 4
+
+
+def test_acf():
+    x = np.sin(np.arange(200) * 2 * np.pi / 20)
+    r = pp.acf(x, 40)
+    assert r[0] == pytest.approx(1.0) and r[20] > 0.8 and r[10] < -0.8
+    with pytest.raises(ValueError, match="max_lag"):
+        pp.acf(x, 500)
+
+
+def test_exploration_plots_draw():
+    import matplotlib.pyplot as plt
+
+    from a2 import plots
+
+    raw, windows = synthetic_raw()
+    y = pp.label_rows(raw.timestamp, windows)
+    figs = [plots.distribution_by_label(raw.value, y), plots.sampling_intervals(raw.timestamp),
+            plots.daily_profile(raw.timestamp, raw.value), plots.autocorrelation(pp.acf(raw.value, 300), 5 / 60)]
+    assert all(len(f.axes) == 1 for f in figs)
+    assert figs[1].axes[0].get_xticklabels()[0].get_text() == "5"
+    plt.close("all")

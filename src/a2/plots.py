@@ -170,3 +170,61 @@ def bar_comparison(values: Mapping[str, float], *, title: str = "", ylabel: str 
     ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Part II exploration: value distribution, sampling regularity, daily profile, autocorrelation
+# ---------------------------------------------------------------------------------------------
+
+
+def distribution_by_label(values: Sequence[float], labels: Sequence[int], *, title: str = "Value distribution",
+                          xlabel: str = "value", ax: Axes | None = None) -> Figure:
+    """Density histograms of the values inside and outside the labelled anomaly windows."""
+    fig, ax = _axes(ax, (6, 4))
+    df = pd.DataFrame({xlabel: np.asarray(values, dtype=float),
+                       "rows": np.where(np.asarray(labels) == 1, "in anomaly window", "normal")})
+    sns.histplot(df, x=xlabel, hue="rows", bins=60, stat="density", common_norm=False, element="step", ax=ax)
+    ax.set(title=title)
+    fig.tight_layout()
+    return fig
+
+
+def sampling_intervals(timestamps: Sequence[Any], *, title: str = "Time between readings",
+                       ax: Axes | None = None) -> Figure:
+    """Counts of each distinct step between consecutive timestamps (log scale): gaps and jumps stand out."""
+    fig, ax = _axes(ax, (6, 4))
+    steps = pd.Series(pd.DatetimeIndex(timestamps)).diff().dropna().dt.total_seconds() / 60
+    counts = steps.value_counts().sort_index()
+    bars = ax.bar([f"{m:g}" for m in counts.index], counts.to_numpy(), color="tab:blue")
+    ax.bar_label(bars, fontsize="small")
+    ax.set(yscale="log", xlabel="minutes since previous reading", ylabel="count", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def daily_profile(timestamps: Sequence[Any], values: Sequence[float], *, title: str = "Daily profile",
+                  ylabel: str = "value", ax: Axes | None = None) -> Figure:
+    """Median and inter-quartile band of the value per hour of day: the daily seasonality."""
+    fig, ax = _axes(ax, (6, 4))
+    df = pd.DataFrame({"hour": pd.DatetimeIndex(timestamps).hour, "v": np.asarray(values, dtype=float)})
+    q = df.groupby("hour")["v"].quantile([0.25, 0.5, 0.75]).unstack()
+    ax.fill_between(q.index, q[0.25], q[0.75], alpha=0.3, label="inter-quartile range")
+    ax.plot(q.index, q[0.5], marker="o", label="median")
+    ax.set(xlabel="hour of day", ylabel=ylabel, title=title)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def autocorrelation(acf: Sequence[float], step_hours: float, *, title: str = "Autocorrelation",
+                    ax: Axes | None = None) -> Figure:
+    """Autocorrelation against the lag in hours (``acf[k]`` is lag ``k`` steps), daily lags marked."""
+    fig, ax = _axes(ax, (6, 4))
+    lags = np.arange(len(acf)) * step_hours
+    ax.plot(lags, np.asarray(acf, dtype=float))
+    for day in np.arange(24, lags[-1] + 1, 24):
+        ax.axvline(day, color="grey", ls=":", lw=0.8)
+    ax.axhline(0, color="black", lw=0.5)
+    ax.set(xlabel="lag (hours; dotted lines every 24 h)", ylabel="autocorrelation", title=title)
+    fig.tight_layout()
+    return fig

@@ -486,3 +486,15 @@ def train_autoencoder(
     history = fit(model, train_loader, val_loader, loss_fn=reconstruction_loss(model),
                   config=train_config or TrainConfig(), device=device, epoch_end=epoch_end)
     return model.eval(), history
+
+
+def acf(values: Sequence[float], max_lag: int) -> np.ndarray:
+    """Sample autocorrelation for lags ``0..max_lag`` (biased estimator, as in statsmodels' default)."""
+    x = np.asarray(values, dtype=float)
+    if not 0 < max_lag < len(x):
+        raise ValueError(f"max_lag must be between 1 and len(values) - 1 = {len(x) - 1}, got {max_lag}")
+    x = x - x.mean()
+    denom = float(x @ x)
+    if denom == 0:
+        raise ValueError("autocorrelation of a constant series is undefined")
+    return np.array([float(x[: len(x) - k] @ x[k:]) / denom for k in range(max_lag + 1)])
