@@ -202,3 +202,13 @@ def _flatten(payload: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[key] = v
     return out
+
+
+def per_class_metrics(y_true: Sequence[int], y_pred: Sequence[int], class_names: Sequence[str]) -> dict[str, dict]:
+    """Precision, recall, F1 and support for each class, keyed by class name (multi-class reports)."""
+    y_true, y_pred = _as_1d("y_true", y_true), _as_1d("y_pred", y_pred)
+    p, r, f1, support = skm.precision_recall_fscore_support(
+        y_true, y_pred, labels=list(range(len(class_names))), average=None, zero_division=0
+    )
+    return {name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f1[i]), "support": int(support[i])}
+            for i, name in enumerate(class_names)}

@@ -172,6 +172,34 @@ def bar_comparison(values: Mapping[str, float], *, title: str = "", ylabel: str 
     return fig
 
 
+def image_gallery(images: Any, titles: Sequence[str] = (), *, ncols: int = 8, overlays: Any = None,
+                  title: str = "", size: float = 1.7) -> Figure:
+    """A grid of images (uint8/float ``(N, 3, H, W)`` or ``(N, H, W, 3)``), optionally with heat-map overlays."""
+    imgs = np.asarray(images.cpu() if hasattr(images, "cpu") else images)
+    if imgs.ndim == 4 and imgs.shape[1] in (1, 3) and imgs.shape[-1] not in (1, 3):
+        imgs = imgs.transpose(0, 2, 3, 1)
+    n = len(imgs)
+    ncols = max(1, min(ncols, n))
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if title else 0)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(imgs[i] if imgs.dtype == np.uint8 else np.clip(imgs[i], 0, 1))
+        if overlays is not None:
+            h, w = imgs[i].shape[:2]
+            ax.imshow(np.asarray(overlays[i]), cmap="jet", alpha=0.45, extent=(-0.5, w - 0.5, h - 0.5, -0.5),
+                      interpolation="bilinear")
+        if i < len(titles):
+            ax.set_title(titles[i], fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------------------------------------------
 # Part II exploration: value distribution, sampling regularity, daily profile, autocorrelation
 # ---------------------------------------------------------------------------------------------
