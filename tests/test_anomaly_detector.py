@@ -45,8 +45,8 @@ def test_calibration_and_suppression_are_causal_and_bounded():
     rng = np.random.default_rng(1)
     e = rng.gamma(2.0, 1.0, 1000)
     e[700] = 50.0
-    for cal in ("likelihood", "probation", "both"):
-        cfg = replace(CFG, calibration=cal)
+    for cal, ref in (("likelihood", "mean"), ("probation", "mean"), ("both", "mean"), ("both", "max")):
+        cfg = replace(CFG, calibration=cal, probation_ref=ref)
         s = detector.calibrate(e, 150, cfg)
         assert ((s >= 0) & (s <= 1)).all() and (s[:150] == 0).all() and s[700:704].max() == s.max()
         f = e.copy()

@@ -56,6 +56,7 @@ class DetectorConfig:
     short: int = 4  # rows averaged for the short-term error
     long: int = 1500  # rows of trailing error history (the reference distribution)
     calibration: str = "both"  # "likelihood" (trailing history), "probation" (probation errors) or "both"
+    probation_ref: str = "mean"  # probation reference: "mean" (z vs its mean) or "max" (excess over its maximum)
     log_scale: float = 60.0  # -log10(tail probability) / log_scale is the calibrated score (clipped to 1)
     level: float = 0.03  # calibrated score that opens an alert (q = 10**(-log_scale * level))
     suppression: str = "refractory"  # "refractory" or "peak" (see suppress)
@@ -68,6 +69,8 @@ class DetectorConfig:
             raise ValueError(f"error={self.error!r}; use 'last' or 'mean'")
         if self.calibration not in {"likelihood", "probation", "both"}:
             raise ValueError(f"calibration={self.calibration!r}; use 'likelihood', 'probation' or 'both'")
+        if self.probation_ref not in {"mean", "max"}:
+            raise ValueError(f"probation_ref={self.probation_ref!r}; use 'mean' or 'max'")
         if self.suppression not in {"refractory", "peak"}:
             raise ValueError(f"suppression={self.suppression!r}; use 'refractory' or 'peak'")
         if self.window < 2 or self.short < 1 or self.long < 10:
@@ -150,7 +153,9 @@ def calibrate(errors: np.ndarray, probation: int, cfg: DetectorConfig) -> np.nda
         zs.append(_z(short, trailing.mean(), trailing.std()))
     if cfg.calibration in {"probation", "both"}:
         ref = e.iloc[:probation]
-        zs.append(_z(short, pd.Series(ref.mean(), index=e.index), pd.Series(ref.std(), index=e.index)))
+        # "max": count only the excess over the largest short-term error seen while training
+        centre = short.iloc[:probation].max() if cfg.probation_ref == "max" else ref.mean()
+        zs.append(_z(short, pd.Series(centre, index=e.index), pd.Series(ref.std(), index=e.index)))
     z = np.minimum.reduce(zs)  # "both": unusual against the recent past *and* against the training period
     log10_tail = log_ndtr(-z) / math.log(10.0)
     score = np.clip(-log10_tail / cfg.log_scale, 0.0, 1.0)
