@@ -53,12 +53,13 @@ class DetectorConfig:
     batch_size: int = 32
     lr: float = 3e-3
     error: str = "last"  # "last": error of the newest row; "mean": mean error over the window
+    error_scale: str = "absolute"  # calibrate the "squared" error or its root, the "absolute" error
     short: int = 4  # rows averaged for the short-term error
     long: int = 1500  # rows of trailing error history (the reference distribution)
     calibration: str = "both"  # "likelihood" (trailing history), "probation" (probation errors) or "both"
     probation_ref: str = "mean"  # probation reference: "mean" (z vs its mean) or "max" (excess over its maximum)
     log_scale: float = 60.0  # -log10(tail probability) / log_scale is the calibrated score (clipped to 1)
-    level: float = 0.03  # calibrated score that opens an alert (q = 10**(-log_scale * level))
+    level: float = 0.035  # calibrated score that opens an alert (q = 10**(-log_scale * level))
     suppression: str = "refractory"  # "refractory" or "peak" (see suppress)
     margin: float = 0.5  # "peak": how much a new alert must beat the recent maximum
     refractory: float = 0.25  # rows without a new alert after one, as a multiple of the probation length
@@ -69,6 +70,8 @@ class DetectorConfig:
             raise ValueError(f"error={self.error!r}; use 'last' or 'mean'")
         if self.calibration not in {"likelihood", "probation", "both"}:
             raise ValueError(f"calibration={self.calibration!r}; use 'likelihood', 'probation' or 'both'")
+        if self.error_scale not in {"squared", "absolute"}:
+            raise ValueError(f"error_scale={self.error_scale!r}; use 'squared' or 'absolute'")
         if self.probation_ref not in {"mean", "max"}:
             raise ValueError(f"probation_ref={self.probation_ref!r}; use 'mean' or 'max'")
         if self.suppression not in {"refractory", "peak"}:
@@ -145,6 +148,8 @@ def calibrate(errors: np.ndarray, probation: int, cfg: DetectorConfig) -> np.nda
     probationary rows for ``calibration="probation"``), so row t depends on rows <= t only.
     """
     e = pd.Series(np.asarray(errors, dtype=np.float64))
+    if cfg.error_scale == "absolute":  # |error| has a lighter tail than its square: fewer false certainties
+        e = np.sqrt(e)
     short = e.rolling(cfg.short, min_periods=1).mean()
     zs = []
     if cfg.calibration in {"likelihood", "both"}:
