@@ -52,3 +52,13 @@ def test_malformed_windows_file(tmp_path):
     (tmp_path / "labels" / "combined_windows.json").write_text('{"a.csv": [["not a date", "x"]]}')
     with pytest.raises(nab.NABFormatError, match="malformed window"):
         nab.load_windows(tmp_path)
+
+
+def test_cli_rejects_bad_threshold_and_missing_folder(tmp_path, capsys):
+    with pytest.raises(SystemExit, match="expected PROFILE=VALUE"):
+        nab.main(["score", str(tmp_path), "--threshold", "standard:0.5"])
+    with pytest.raises(SystemExit, match="does not exist"):
+        nab.main(["score", str(tmp_path / "nope")])
+    with pytest.raises(SystemExit):
+        nab.main(["detect", "--out", str(tmp_path), "--model", "gru"])
+    assert "invalid choice: 'gru'" in capsys.readouterr().err

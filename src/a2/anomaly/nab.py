@@ -159,9 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "score":
         from a2.anomaly import scoring
 
+        thresholds = _parse_thresholds(args.threshold)  # fail fast, before reading 58 files
         try:
             scores, labels = scoring.read_results(args.results_dir)
-            result = scoring.nab_score(scores, labels, thresholds=_parse_thresholds(args.threshold))
+            result = scoring.nab_score(scores, labels, thresholds=thresholds)
         except (scoring.NABScoreError, NABFormatError) as err:
             raise SystemExit(f"error: {err}") from None
         print(json.dumps(result, indent=2))
