@@ -54,6 +54,15 @@ def test_train_records_and_reuses(tmp_path, monkeypatch):
     assert len(idx) == len(titles) and set(idx.tolist()) <= set(split.test.tolist())
 
 
+def test_attention_maps_for_uint8_images():
+    from a2.vision.models import build
+
+    data = _data(2)
+    vit = build("vit", image_size=32, dim=32, depth=1, heads=2, mlp_dim=32)
+    pre = compare.make_preprocess(data, stratified_split(data.labels, (0.34, 0.33, 0.33)), None)
+    assert compare.attention_maps(vit, data.images[:3], pre, "cpu").shape == (3, 4, 4)
+
+
 def test_per_class_metrics_and_gallery():
     m = per_class_metrics([0, 0, 1, 2], [0, 1, 1, 2], ["x", "y", "z"])
     assert m["x"]["recall"] == 0.5 and m["y"]["precision"] == 0.5 and m["z"]["f1"] == 1.0

@@ -109,7 +109,7 @@ def train(name: str, data: ImageData, split: Split, recipe: Recipe, device: torc
     """Build model ``name``, train it with :func:`fit`, evaluate every split, save weights and results."""
     torch.manual_seed(recipe.seed)
     cfg = make_config(name, num_classes=len(data.classes), **model_overrides)
-    model = build(name, num_classes=len(data.classes), **model_overrides)
+    model = build(name, num_classes=len(data.classes), **model_overrides).to(memory_format=torch.channels_last)
     preprocess = make_preprocess(data, split, recipe.augment)
     train_batches = Batches(data.images[split.train], data.labels[split.train], recipe.batch_size, shuffle=True,
                             seed=recipe.seed, drop_last=len(split.train) > recipe.batch_size)
@@ -172,7 +172,7 @@ def load_or_train(name: str, data: ImageData, split: Split, recipe: Recipe, devi
     if entry and entry.get("signature") == sig and weights.is_file():
         state = torch.load(weights, weights_only=True)
         if state.get("signature") == sig:
-            model = build(name, num_classes=len(data.classes), **model_overrides)
+            model = build(name, num_classes=len(data.classes), **model_overrides).to(memory_format=torch.channels_last)
             model.load_state_dict(state["state_dict"])
             history = History(records=entry["history"], best_epoch=entry.get("best_epoch"),
                               train_time_s=entry["train_s"])
@@ -196,7 +196,7 @@ def comparison_table(outcomes: dict[str, Outcome] | dict[str, dict[str, Any]]):
             "epochs": e["epochs_run"], "train s": e["train_s"], "train img/s": e["train_images_per_s"],
             "eval img/s": e["eval_images_per_s"],
         }
-    return pd.DataFrame(rows).T
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def misclassified(model: nn.Module, data: ImageData, split: Split, preprocess: Preprocess, device: Any,
@@ -209,3 +209,11 @@ def misclassified(model: nn.Module, data: ImageData, split: Split, preprocess: P
     wrong = wrong[probs[wrong, pred[wrong]].argsort(descending=True)][:limit]  # most confident mistakes first
     titles = [f"{data.classes[truth[i]]} -> {data.classes[pred[i]]} ({probs[i, pred[i]]:.0%})" for i in wrong.tolist()]
     return split.test[wrong.numpy()], titles
+
+
+def attention_maps(model: nn.Module, images: torch.Tensor, preprocess: Preprocess, device: Any) -> torch.Tensor:
+    """ViT attention rollout ``(N, grid, grid)`` for uint8 images, preprocessed as for evaluation."""
+    from a2.vision.vit import attention_rollout
+
+    preprocess.eval().to(device)
+    return attention_rollout(model.to(device), preprocess(images.to(device))).cpu()

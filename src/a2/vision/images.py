@@ -308,7 +308,8 @@ class Preprocess(nn.Module):
             x = random_flip(random_crop(x, a.padding))
             if a.policy == "strong":
                 x = random_erase(colour_jitter(x, a.jitter), a.erase_p, a.erase_frac)
-        return (x - self.mean.to(x.device)) / self.std.to(x.device)
+        x = (x - self.mean.to(x.device)) / self.std.to(x.device)
+        return x.contiguous(memory_format=torch.channels_last)  # ~2x faster convolutions on CPU (oneDNN)
 
 
 def augment_step(preprocess: Preprocess):
