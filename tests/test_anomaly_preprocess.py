@@ -182,3 +182,10 @@ def test_exploration_plots_draw():
     assert all(len(f.axes) == 1 for f in figs)
     assert figs[1].axes[0].get_xticklabels()[0].get_text() == "5"
     plt.close("all")
+
+
+def test_mean_baseline_scores_deviation_from_training_mean():
+    x = np.zeros((20, 2), np.float32)
+    x[10, 0] = 3.0
+    s = pp.point_scores(pp.window_errors(pp.MeanBaseline(), x, 1, channels=[0]))
+    assert s[10] == pytest.approx(9.0) and s.sum() == pytest.approx(9.0)

@@ -498,3 +498,14 @@ def acf(values: Sequence[float], max_lag: int) -> np.ndarray:
     if denom == 0:
         raise ValueError("autocorrelation of a constant series is undefined")
     return np.array([float(x[: len(x) - k] @ x[k:]) / denom for k in range(max_lag + 1)])
+
+
+class MeanBaseline(nn.Module):
+    """Reference "autoencoder" that always outputs the training mean (zeros after scaling).
+
+    Its score is the squared standardised deviation from the normal level, averaged like the real
+    models' scores; an autoencoder is only worth its training if it beats this.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(x)
