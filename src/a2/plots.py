@@ -256,3 +256,46 @@ def autocorrelation(acf: Sequence[float], step_hours: float, *, title: str = "Au
     ax.set(xlabel="lag (hours; dotted lines every 24 h)", ylabel="autocorrelation", title=title)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Text exploration (Part IV)
+# ---------------------------------------------------------------------------------------------
+
+
+def length_distribution(lengths: Sequence[int], labels: Sequence[int], *, clip: int = 1000,
+                        title: str = "Review length per class (tokens after preprocessing)") -> Figure:
+    """Overlaid histograms of sequence lengths per class (lengths above ``clip`` are clipped)."""
+    fig, ax = _axes(None, (7, 4))
+    df = pd.DataFrame({"tokens": np.minimum(np.asarray(lengths), clip),
+                       "class": np.where(np.asarray(labels) == 1, "pos", "neg")})
+    sns.histplot(df, x="tokens", hue="class", bins=60, element="step", ax=ax)
+    ax.set(title=title)
+    fig.tight_layout()
+    return fig
+
+
+def word_panels(panels: Mapping[str, pd.Series], *, title: str = "") -> Figure:
+    """One horizontal bar chart per named series (e.g. top words per class)."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 4.5), squeeze=False)
+    for ax, (name, series) in zip(axes[0], panels.items(), strict=True):
+        series[::-1].plot.barh(ax=ax, color="tab:red" if "neg" in name else "tab:green")
+        ax.set(title=name)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def zipf_and_coverage(freqs: Sequence[int], coverage: pd.DataFrame) -> Figure:
+    """Rank-frequency (log-log) beside the share of reviews/tokens kept against the maximum length."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    freqs = np.asarray(freqs)
+    a.loglog(np.arange(1, len(freqs) + 1), freqs)
+    a.set(xlabel="rank", ylabel="frequency", title="Zipf plot (training split)")
+    for col in [c for c in coverage.columns if c != "max_len"]:
+        b.plot(coverage["max_len"], coverage[col], marker="o", label=col.replace("_", " "))
+    b.set(xlabel="maximum sequence length", ylabel="share", title="Coverage against sequence length")
+    b.legend()
+    fig.tight_layout()
+    return fig

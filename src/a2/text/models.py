@@ -1,0 +1,95 @@
+"""Encoder-decoder Transformer classifier, assembled from ``torch.nn`` Transformer layers.
+
+tokens -> embedding (word2vec or random) + sinusoidal positions -> N encoder layers
+(self-attention, padding masked) = memory; Q learned query tokens -> M decoder layers (causal
+self-attention among the queries, cross-attention to the memory with the padding mask) -> the
+last query's state -> linear head -> class logits. With one query the decoder is attention pooling
+that can re-read the review; with several, each query may see the ones before it (causal).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from a2.text.preprocess import PAD_ID
+
+
+@dataclass
+class TransformerConfig:
+    vocab_size: int = 30_000
+    d_model: int = 96
+    n_heads: int = 4
+    n_encoder_layers: int = 1
+    n_decoder_layers: int = 1
+    d_ff: int = 192
+    n_queries: int = 1
+    n_classes: int = 2
+    max_len: int = 512
+    dropout: float = 0.1
+    emb_dropout: float = 0.1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def sinusoidal_positions(max_len: int, d_model: int) -> torch.Tensor:
+    """The fixed sine/cosine table of Vaswani et al. (2017): ``(max_len, d_model)``."""
+    pos = torch.arange(max_len, dtype=torch.float32)[:, None]
+    freq = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32) * (-math.log(10_000.0) / d_model))
+    table = torch.zeros(max_len, d_model)
+    table[:, 0::2] = torch.sin(pos * freq)
+    table[:, 1::2] = torch.cos(pos * freq[: d_model // 2])
+    return table
+
+
+class TransformerClassifier(nn.Module):
+    """``forward(ids (B, L) with PAD_ID padding) -> logits (B, n_classes)``."""
+
+    def __init__(self, cfg: TransformerConfig, embedding: torch.Tensor | None = None) -> None:
+        super().__init__()
+        if cfg.d_model % cfg.n_heads:
+            raise ValueError(f"d_model={cfg.d_model} must be divisible by n_heads={cfg.n_heads}")
+        self.cfg = cfg
+        self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model, padding_idx=PAD_ID)
+        if embedding is not None:
+            if tuple(embedding.shape) != (cfg.vocab_size, cfg.d_model):
+                raise ValueError(f"embedding has shape {tuple(embedding.shape)}, "
+                                 f"expected {(cfg.vocab_size, cfg.d_model)}")
+            with torch.no_grad():
+                self.embed.weight.copy_(embedding)
+        self.register_buffer("positions", sinusoidal_positions(cfg.max_len, cfg.d_model), persistent=False)
+        self.emb_drop = nn.Dropout(cfg.emb_dropout)
+        enc_layer = nn.TransformerEncoderLayer(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout,
+                                               batch_first=True, norm_first=True)
+        # enable_nested_tensor=False: the same (padded, masked) path in train and eval mode
+        self.encoder = nn.TransformerEncoder(enc_layer, cfg.n_encoder_layers, norm=nn.LayerNorm(cfg.d_model),
+                                             enable_nested_tensor=False)
+        dec_layer = nn.TransformerDecoderLayer(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout,
+                                               batch_first=True, norm_first=True)
+        self.decoder = nn.TransformerDecoder(dec_layer, cfg.n_decoder_layers, norm=nn.LayerNorm(cfg.d_model))
+        self.queries = nn.Parameter(torch.randn(cfg.n_queries, cfg.d_model) * 0.02)
+        self.register_buffer("causal_mask", nn.Transformer.generate_square_subsequent_mask(cfg.n_queries),
+                             persistent=False)
+        self.head = nn.Linear(cfg.d_model, cfg.n_classes)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        if ids.ndim != 2:
+            raise ValueError(f"ids must be (batch, length), got shape {tuple(ids.shape)}")
+        batch, length = ids.shape
+        if length > self.cfg.max_len:
+            raise ValueError(f"sequence length {length} exceeds max_len={self.cfg.max_len}; truncate first")
+        pad = ids == PAD_ID  # True = ignore, as nn.MultiheadAttention expects
+        x = self.embed(ids) + self.positions[:length]  # unit-scale embeddings, so no sqrt(d) factor
+        memory = self.encoder(self.emb_drop(x), src_key_padding_mask=pad)
+        q = self.queries.expand(batch, -1, -1)
+        out = self.decoder(q, memory, tgt_mask=self.causal_mask, tgt_is_causal=True,
+                           memory_key_padding_mask=pad)
+        return self.head(out[:, -1])
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from a2.text.models import TransformerClassifier, TransformerConfig, count_parameters, sinusoidal_positions
+from a2.text.preprocess import PAD_ID
+
+
+def tiny(**kw) -> TransformerClassifier:
+    torch.manual_seed(0)
+    return TransformerClassifier(TransformerConfig(vocab_size=50, d_model=16, n_heads=2, d_ff=32, n_queries=2,
+                                                   max_len=20, dropout=0.0, emb_dropout=0.0, **kw)).eval()
+
+
+def test_shapes_and_params():
+    m = tiny()
+    assert m(torch.randint(2, 50, (3, 7))).shape == (3, 2)
+    assert count_parameters(m) > 0
+    assert sinusoidal_positions(10, 16).shape == (10, 16)
+
+
+def test_padding_does_not_change_prediction():
+    m = tiny()
+    ids = torch.randint(2, 50, (1, 6))
+    padded = torch.cat([ids, torch.full((1, 5), PAD_ID)], dim=1)
+    torch.testing.assert_close(m(ids), m(padded), atol=1e-5, rtol=1e-5)
+
+
+def test_bad_inputs():
+    m = tiny()
+    with pytest.raises(ValueError, match="max_len"):
+        m(torch.ones(1, 21, dtype=torch.long))
+    with pytest.raises(ValueError, match="batch"):
+        m(torch.ones(5, dtype=torch.long))
+    with pytest.raises(ValueError, match="divisible"):
+        TransformerClassifier(TransformerConfig(d_model=10, n_heads=3))
+    with pytest.raises(ValueError, match="shape"):
+        TransformerClassifier(TransformerConfig(vocab_size=50, d_model=16, n_heads=2), torch.zeros(3, 16))
+
+
+def test_embedding_init_is_copied():
+    w = torch.randn(50, 16)
+    m = TransformerClassifier(TransformerConfig(vocab_size=50, d_model=16, n_heads=2, d_ff=32), w)
+    torch.testing.assert_close(m.embed.weight.detach(), w)

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from a2.text import preprocess as pp
+from tests.conftest import needs_dataset
+
+
+def test_clean_strips_html_punctuation_and_case():
+    assert pp.clean("Great<br /><br />MOVIE!!! Don't miss &amp; it.").split() == ["great", "movie", "don't", "miss",
+                                                                                 "it"]
+
+
+@needs_dataset("nltk_data")
+def test_stop_words_keep_negations():
+    full, kept = pp.stop_words(False), pp.stop_words(True)
+    assert "the" in kept and "not" not in kept and "don't" not in kept and "didn" not in kept
+    assert {"not", "no", "nor", "don't"} <= full - kept
+
+
+@needs_dataset("nltk_data")
+@pytest.mark.parametrize("name", pp.TOKENIZERS)
+def test_tokenize_every_tokenizer(name):
+    tokens = pp.tokenize("This is <b>not</b> a good film, really!", pp.TextConfig(tokenizer=name))
+    assert "not" in tokens and "good" in tokens and "film" in tokens
+    assert "this" not in tokens and "," not in tokens
+
+
+def test_unknown_tokenizer():
+    with pytest.raises(ValueError, match="unknown tokenizer"):
+        pp._tokenizer("nope")
+
+
+@needs_dataset("nltk_data")
+def test_tokenize_corpus_cache(tmp_path):
+    a = pp.tokenize_corpus(["Good film.", "Bad film."], cache_dir=tmp_path, progress=False)
+    assert len(list(tmp_path.glob("tokens_*.pkl"))) == 1
+    assert pp.tokenize_corpus(["Good film.", "Bad film."], cache_dir=tmp_path, progress=False) == a
+
+
+def test_vocab_build_order_and_cap():
+    v = pp.Vocab.build([["a", "b", "a"], ["c", "a", "b"], ["d"]], min_freq=2, max_size=3)
+    assert v.itos == [pp.PAD, pp.UNK, "a"]
+    assert v.ids(["a", "zzz"]) == [2, pp.UNK_ID]
+    assert v.oov_rate(["a", "zzz"]) == 0.5 and v.oov_rate([]) == 1.0
+    with pytest.raises(ValueError):
+        pp.Vocab(["x", "y"])
+
+
+def test_truncate_and_encode():
+    assert pp.truncate(list(range(10)), 4, head_frac=0.25) == [0, 7, 8, 9]
+    assert pp.truncate([1, 2], 4) == [1, 2]
+    v = pp.Vocab.build([["a"]], min_freq=1)
+    enc = pp.encode([["a", "a"], []], v, 8)
+    assert enc[0].tolist() == [2, 2] and enc[1].tolist() == [pp.UNK_ID]
+
+
+def test_bucket_batches_cover_everything_once():
+    seqs = [np.arange(1, n + 1) for n in [5, 1, 3, 8, 2, 7, 4]]
+    loader = pp.BucketBatches(seqs, list(range(7)), batch_size=3, shuffle=True, pool=2, seed=1)
+    seen = []
+    for ids, y in loader:
+        assert ids.shape[1] == max(int((row != pp.PAD_ID).sum()) for row in ids)
+        seen += y.tolist()
+    assert sorted(seen) == list(range(7)) and len(loader) == 3
+    ev = pp.BucketBatches(seqs, list(range(7)), batch_size=3)
+    assert sorted(ev.order().tolist()) == list(range(7))
+    with pytest.raises(ValueError):
+        pp.BucketBatches(seqs, [0], 2)
+
+
+def test_word2vec_matrix_aligned_with_vocab():
+    corpus = [["good", "great", "fine"], ["bad", "awful", "poor"]] * 20
+    v = pp.Vocab.build(corpus, min_freq=1)
+    w, cover = pp.train_word2vec(corpus, v, pp.Word2VecConfig(dim=8, workers=1, epochs=1))
+    assert w.shape == (len(v), 8) and cover == 1.0
+    assert torch.all(w[pp.PAD_ID] == 0)
