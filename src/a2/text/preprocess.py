@@ -60,7 +60,21 @@ def nltk_data_dir() -> Path:
     """
     import nltk
 
-    folder = datasets.locate("nltk_data")
+    try:
+        folder = datasets.locate("nltk_data", download=False)
+    except datasets.DatasetNotFoundError as err:
+        try:  # nltk's own search path (e.g. ~/nltk_data) may already hold the stop words
+            nltk.data.find("corpora/stopwords")
+            warnings.warn(f"{err}\nUsing the NLTK data on nltk's default path instead.", stacklevel=2)
+            return Path(nltk.data.find("corpora/stopwords")).parents[1]
+        except LookupError:
+            pass
+        try:
+            folder = datasets.locate("nltk_data")
+        except Exception as download_err:  # nltk.download raises ValueError/OSError offline
+            raise LookupError(f"NLTK data (stopwords, punkt_tab) not found and could not be downloaded "
+                              f"({download_err}). Fix: set A2_DATA_DIR to a folder containing nltk_data/, "
+                              f"e.g. export A2_DATA_DIR=../shared/data") from err
     if _unsafe_for_nltk(folder):
         private = Path(tempfile.mkdtemp(prefix="a2_nltk_data_"))
         shutil.copytree(folder, private, dirs_exist_ok=True)
