@@ -77,3 +77,13 @@ def test_word2vec_matrix_aligned_with_vocab():
     w, cover = pp.train_word2vec(corpus, v, pp.Word2VecConfig(dim=8, workers=1, epochs=1))
     assert w.shape == (len(v), 8) and cover == 1.0
     assert torch.all(w[pp.PAD_ID] == 0)
+
+
+def test_unsafe_for_nltk_detects_group_writable(tmp_path):
+    f = tmp_path / "corpora" / "stopwords" / "english"
+    f.parent.mkdir(parents=True)
+    f.write_text("the\n")
+    f.chmod(0o644)
+    assert not pp._unsafe_for_nltk(tmp_path)
+    f.chmod(0o664)
+    assert pp._unsafe_for_nltk(tmp_path)
