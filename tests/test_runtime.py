@@ -36,3 +36,28 @@ def test_autocast_is_bf16_only_where_supported():
 
 def test_git_commit_is_a_string():
     assert isinstance(runtime.git_commit(), str) and runtime.git_commit()
+
+
+def test_git_commit_ignores_run_outputs(tmp_path, monkeypatch):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "t@example.com")
+    git("config", "user.name", "t")
+    (tmp_path / "results").mkdir()
+    for name in ("code.py", "results/r.json", "nb.ipynb"):
+        (tmp_path / name).write_text("0")
+    git("add", ".")
+    git("commit", "-qm", "init")
+    monkeypatch.setattr(runtime, "REPO_ROOT", tmp_path)
+    runtime.git_commit.cache_clear()
+    (tmp_path / "results/r.json").write_text("1")
+    (tmp_path / "nb.ipynb").write_text("1")
+    assert not runtime.git_commit().endswith("+dirty")  # outputs of a run do not count
+    runtime.git_commit.cache_clear()
+    (tmp_path / "code.py").write_text("1")
+    assert runtime.git_commit().endswith("+dirty")
+    runtime.git_commit.cache_clear()

@@ -93,15 +93,23 @@ def weights_path(name: str) -> Path:
     return output_dir() / "weights" / name
 
 
+RUN_OUTPUTS = ("*.ipynb", "results", "weights", "README.md")
+
+
 @cache
 def git_commit() -> str:
-    """Short hash of HEAD (with ``+dirty`` if the tree has changes), or ``"unknown"``."""
+    """Short hash of HEAD, with ``+dirty`` if tracked *source* files changed, or ``"unknown"``.
+
+    A run rewrites its own notebook, ``results/``, ``weights/`` and the README table while it
+    executes; those are outputs, not code, so they do not make the commit dirty.
+    """
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *(f":!{p}" for p in RUN_OUTPUTS)],
+            cwd=REPO_ROOT, capture_output=True, text=True,
         ).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
