@@ -30,3 +30,10 @@ def test_select_accepts_keys_and_stems_and_rejects_unknown():
 def test_table_flag_prints(capsys):
     assert main.main(["--table"]) == 0
     assert "| part | measure |" in capsys.readouterr().out
+
+
+def test_export_html_writes_one_page_per_notebook(tmp_path):
+    notebook = ROOT / "bonus" / "efficientnet.ipynb"
+    main.export_html({"efficientnet": notebook}, tmp_path)
+    page = tmp_path / "bonus__efficientnet.html"
+    assert page.is_file() and "<html" in page.read_text(encoding="utf-8")[:2000].lower()
