@@ -19,9 +19,9 @@ def series(n: int = 400, seed: int = 0) -> np.ndarray:
     return x
 
 
-@pytest.mark.parametrize("model", ["dense", "conv", "lstm"])
-def test_causal_every_score_up_to_t_ignores_later_rows(model):
-    cfg = replace(CFG, model=model)
+@pytest.mark.parametrize(("model", "spatial"), [("dense", 0.01), ("dense", None), ("conv", 0.01), ("lstm", 0.01)])
+def test_causal_every_score_up_to_t_ignores_later_rows(model, spatial):
+    cfg = replace(CFG, model=model, spatial_tolerance=spatial)
     x = series()
     _, _, base = detector.detect_series(x, cfg)
     assert base.shape == x.shape and ((base >= 0) & (base <= 1)).all()
@@ -34,7 +34,7 @@ def test_causal_every_score_up_to_t_ignores_later_rows(model):
 
 
 def test_detector_finds_the_spike_and_emits_sparse_alerts():
-    errors, calibrated, out = detector.detect_series(series(), replace(CFG, epochs=20))
+    errors, calibrated, out = detector.detect_series(series(), replace(CFG, epochs=20, spatial_tolerance=None))
     assert np.isnan(errors[: CFG.window - 1]).all() and not np.isnan(errors[CFG.window - 1 :]).any()
     assert calibrated[300:306].max() > calibrated[60:295].max()
     assert 300 <= np.flatnonzero(out > 0)[np.argmax(out[out > 0])] <= 305
@@ -48,7 +48,7 @@ def test_calibration_and_suppression_are_causal_and_bounded():
     for cal, ref in (("likelihood", "mean"), ("probation", "mean"), ("both", "mean"), ("both", "max")):
         cfg = replace(CFG, calibration=cal, probation_ref=ref)
         s = detector.calibrate(e, 150, cfg)
-        assert ((s >= 0) & (s <= 1)).all() and (s[:150] == 0).all() and s[700:704].max() == s.max()
+        assert ((s >= 0) & (s <= 1)).all() and (s[:150] == 0).all() and s[700 : 700 + cfg.short].max() == s.max()
         f = e.copy()
         f[600:] = 0.0
         np.testing.assert_array_equal(detector.calibrate(f, 150, cfg)[:600], s[:600])
@@ -56,6 +56,21 @@ def test_calibration_and_suppression_are_causal_and_bounded():
             out = detector.suppress(s, 150, replace(cfg, suppression=sup))
             changed = detector.suppress(np.r_[s[:600], np.ones(400)], 150, replace(cfg, suppression=sup))
             np.testing.assert_array_equal(changed[:600], out[:600])
+
+
+def test_spatial_score_flags_new_extremes_causally():
+    v = np.r_[np.tile([0.0, 10.0], 50), 10.05, 10.5, 10.6, -2.0, 5.0]  # probation = first 100 rows
+    cfg = replace(CFG, spatial_tolerance=0.02)  # a value must leave [min, max] by more than 2% of the range
+    s = detector.spatial_score(v, 100, cfg)
+    assert s.tolist() == [0.0] * 100 + [0.0, 1.0, 0.0, 1.0, 0.0]  # 10.6 is within 2% of the new max 10.5
+    assert (detector.spatial_score(v, 100, replace(cfg, spatial_tolerance=None)) == 0).all()
+    for t in range(len(v)):
+        w = v.copy()
+        w[t + 1 :] = 100.0
+        assert detector.spatial_score(w, 100, cfg)[: t + 1].tolist() == s[: t + 1].tolist()
+    e = np.ones(len(v))
+    both = detector.combined_score(e, v, 100, cfg)
+    np.testing.assert_array_equal(both, np.maximum(detector.calibrate(e, 100, cfg), s))
 
 
 def test_refractory_keeps_one_spike_per_excursion():
@@ -70,6 +85,8 @@ def test_refractory_keeps_one_spike_per_excursion():
 def test_bad_config_is_rejected():
     with pytest.raises(ValueError, match="calibration='x'"):
         detector.DetectorConfig(calibration="x")
+    with pytest.raises(ValueError, match="spatial_tolerance=-0.1"):
+        detector.DetectorConfig(spatial_tolerance=-0.1)
     with pytest.raises(ValueError, match="unknown model 'gru'"):
         detector.build_model("gru", 8)
     with pytest.raises(ValueError, match="too short"):

@@ -11,7 +11,9 @@ Per file, in three causal stages:
    compared with the mean/std of the trailing ``long`` rows *before* them (and, for
    ``calibration="both"``, also with the errors of the probationary period; the smaller z-score
    wins, so a row must be unusual against both). The Gaussian tail probability ``q`` of that z
-   becomes ``-log10(q) / log_scale`` in [0, 1].
+   becomes ``-log10(q) / log_scale`` in [0, 1]. As in HTM's "spatial anomaly" detector, a value that
+   leaves the range of all earlier values by more than ``spatial_tolerance`` of that range scores 1
+   whatever its error (the larger of the two scores is kept).
 3. **Alert suppression.** NAB charges every flagged row outside a window but credits only the first
    one inside it, so we emit one spike per excursion: a row whose calibrated score reaches ``level``
    alerts unless another alert fired within the last ``refractory`` rows; every other row gets 0.
@@ -54,11 +56,13 @@ class DetectorConfig:
     lr: float = 3e-3
     error: str = "last"  # "last": error of the newest row; "mean": mean error over the window
     error_scale: str = "absolute"  # calibrate the "squared" error or its root, the "absolute" error
-    short: int = 4  # rows averaged for the short-term error
+    short: int = 6  # rows averaged for the short-term error
     long: int = 1500  # rows of trailing error history (the reference distribution)
     calibration: str = "both"  # "likelihood" (trailing history), "probation" (probation errors) or "both"
     probation_ref: str = "mean"  # probation reference: "mean" (z vs its mean) or "max" (excess over its maximum)
     log_scale: float = 60.0  # -log10(tail probability) / log_scale is the calibrated score (clipped to 1)
+    spatial_tolerance: float | None = 0.01  # value outside [min, max] of all earlier rows by more than this
+    # fraction of (max - min) scores 1 (HTM's spatial anomaly); None turns the value-level score off
     level: float = 0.035  # calibrated score that opens an alert (q = 10**(-log_scale * level))
     suppression: str = "refractory"  # "refractory" or "peak" (see suppress)
     margin: float = 0.5  # "peak": how much a new alert must beat the recent maximum
@@ -76,6 +80,8 @@ class DetectorConfig:
             raise ValueError(f"probation_ref={self.probation_ref!r}; use 'mean' or 'max'")
         if self.suppression not in {"refractory", "peak"}:
             raise ValueError(f"suppression={self.suppression!r}; use 'refractory' or 'peak'")
+        if self.spatial_tolerance is not None and not self.spatial_tolerance >= 0:
+            raise ValueError(f"spatial_tolerance={self.spatial_tolerance!r}; use a number >= 0 or None")
         if self.window < 2 or self.short < 1 or self.long < 10:
             raise ValueError(f"need window >= 2, short >= 1, long >= 10; got {self.window}, {self.short}, {self.long}")
 
@@ -169,6 +175,30 @@ def calibrate(errors: np.ndarray, probation: int, cfg: DetectorConfig) -> np.nda
     return score
 
 
+def spatial_score(values: np.ndarray, probation: int, cfg: DetectorConfig) -> np.ndarray:
+    """1 where a value leaves the range of all earlier values by more than ``spatial_tolerance`` of it, else 0.
+
+    HTM's "spatial anomaly": row t is compared with ``min``/``max`` of rows < t (probation included),
+    so a new extreme scores once and then widens the range. Probationary rows get 0.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    out = np.zeros(len(values))
+    if cfg.spatial_tolerance is None:
+        return out
+    prev = pd.Series(values).shift(1)
+    hi, lo = prev.cummax().to_numpy(), prev.cummin().to_numpy()
+    tol = cfg.spatial_tolerance * (hi - lo)
+    with np.errstate(invalid="ignore"):  # row 0 has no history (NaN compares False)
+        out[(hi > lo) & ((values > hi + tol) | (values < lo - tol))] = 1.0
+    out[:probation] = 0.0
+    return out
+
+
+def combined_score(errors: np.ndarray, values: np.ndarray, probation: int, cfg: DetectorConfig) -> np.ndarray:
+    """Stage 2 in full: the larger of the calibrated error score and the spatial score, per row."""
+    return np.maximum(calibrate(errors, probation, cfg), spatial_score(values, probation, cfg))
+
+
 def _z(x: pd.Series, mean: pd.Series, std: pd.Series) -> np.ndarray:
     floor = 1e-3 * mean.abs() + 1e-6  # flat history: a tiny std would turn noise into certainty
     return ((x - mean) / np.maximum(std.fillna(0.0), floor)).to_numpy()
@@ -216,7 +246,7 @@ def detect_series(values: np.ndarray, cfg: DetectorConfig, probation: int | None
     values = np.asarray(values, dtype=np.float64)
     probation = nab.probationary_length(len(values)) if probation is None else probation
     errors, _ = reconstruction_errors(values, cfg, probation)
-    calibrated = calibrate(errors, probation, cfg)
+    calibrated = combined_score(errors, values, probation, cfg)
     return errors, calibrated, suppress(calibrated, probation, cfg)
 
 
@@ -235,7 +265,7 @@ def postprocess(outputs: dict[str, FileOutput], cfg: DetectorConfig) -> dict[str
     out = {}
     for name, o in outputs.items():
         p = nab.probationary_length(len(o.errors))
-        out[name] = suppress(calibrate(o.errors, p, cfg), p, cfg)
+        out[name] = suppress(combined_score(o.errors, o.values, p, cfg), p, cfg)
     return out
 
 
