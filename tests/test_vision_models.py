@@ -75,3 +75,9 @@ def test_compound_scaling_changes_size():
     base = count_params(build("efficientnet_b0"))
     assert count_params(build("efficientnet_b0", width_mult=1.1, depth_mult=1.2)) > base  # B1-like
     assert make_divisible(32 * 0.25) == 8 and make_divisible(1280) == 1280
+
+
+def test_efficientnet_bn_momentum_reaches_every_batchnorm():
+    norms = [m for m in build("efficientnet_b0", bn_momentum=0.1).modules() if isinstance(m, nn.BatchNorm2d)]
+    assert norms and all(m.momentum == 0.1 for m in norms)
+    assert all(m.momentum == 0.01 for m in build("efficientnet_b0").modules() if isinstance(m, nn.BatchNorm2d))

@@ -37,6 +37,7 @@ class EfficientNetConfig:
     drop_path: float = 0.2  # stochastic depth, linearly increasing over the blocks
     stem_stride: int = 1  # 2 in the paper (224 px); 1 keeps more resolution for 64 px
     se_ratio: float = 0.25
+    bn_momentum: float = 0.01  # the paper's (TensorFlow decay 0.99); 0.1 (PyTorch's default) adapts faster in short runs
 
     @classmethod
     def canonical(cls) -> EfficientNetConfig:
@@ -104,6 +105,9 @@ class EfficientNet(nn.Module):
         self.head = conv_bn_act(in_ch, head, 1)
         self.dropout = nn.Dropout(cfg.dropout)
         self.classifier = nn.Linear(head, cfg.num_classes)
+        for m in self.modules():  # how fast the eval-mode running statistics follow the training batches
+            if isinstance(m, nn.BatchNorm2d):
+                m.momentum = cfg.bn_momentum
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.head(self.blocks(self.stem(x)))
