@@ -57,9 +57,9 @@ def test_train_records_and_reuses(tmp_path, monkeypatch):
 def test_attention_maps_for_uint8_images():
     from a2.vision.models import build
 
-    data = _data(2)
+    data = _data(4)
     vit = build("vit", image_size=32, dim=32, depth=1, heads=2, mlp_dim=32)
-    pre = compare.make_preprocess(data, stratified_split(data.labels, (0.34, 0.33, 0.33)), None)
+    pre = compare.make_preprocess(data, stratified_split(data.labels, (0.5, 0.25, 0.25)), None)
     assert compare.attention_maps(vit, data.images[:3], pre, "cpu").shape == (3, 4, 4)
 
 

@@ -129,3 +129,8 @@ def test_real_dataset_first_files():
     data = im.load_dataset(limit_per_class=5)
     assert data.classes == ["dogs", "food", "vehicles"]
     assert data.images.shape == (15, 3, 64, 64)
+
+
+def test_channel_stats_rejects_an_empty_training_split():
+    with pytest.raises(ValueError, match="at least 2 training images"):
+        im.channel_stats(torch.zeros(0, 3, 8, 8, dtype=torch.uint8))

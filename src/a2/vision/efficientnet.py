@@ -37,7 +37,7 @@ class EfficientNetConfig:
     drop_path: float = 0.2  # stochastic depth, linearly increasing over the blocks
     stem_stride: int = 1  # 2 in the paper (224 px); 1 keeps more resolution for 64 px
     se_ratio: float = 0.25
-    bn_momentum: float = 0.01  # the paper's (TensorFlow decay 0.99); 0.1 (PyTorch's default) adapts faster in short runs
+    bn_momentum: float = 0.01  # the paper's (TF decay 0.99); 0.1 (PyTorch's default) adapts faster in short runs
 
     @classmethod
     def canonical(cls) -> EfficientNetConfig:

@@ -192,6 +192,9 @@ def stratified_split(labels: Sequence[int] | torch.Tensor, fractions: tuple[floa
 
 def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
     """Per-channel mean and std in [0, 1] units (fit on the training split only)."""
+    if images.ndim != 4 or len(images) < 2:
+        raise ValueError(f"channel_stats needs a batch (N, C, H, W) of at least 2 training images, got shape "
+                         f"{tuple(images.shape)}; check that the split leaves images in training.")
     x = images.float().div_(255)
     return x.mean(dim=(0, 2, 3)).tolist(), x.std(dim=(0, 2, 3)).tolist()
 
