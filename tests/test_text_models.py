@@ -43,3 +43,13 @@ def test_embedding_init_is_copied():
     w = torch.randn(50, 16)
     m = TransformerClassifier(TransformerConfig(vocab_size=50, d_model=16, n_heads=2, d_ff=32), w)
     torch.testing.assert_close(m.embed.weight.detach(), w)
+
+
+def test_attention_dropout_is_separate_and_reaches_every_attention():
+    m = TransformerClassifier(TransformerConfig(vocab_size=50, d_model=16, n_heads=2, d_ff=32, n_encoder_layers=2,
+                                                n_decoder_layers=2, dropout=0.3, attn_dropout=0.1))
+    attentions = [mod for mod in m.modules() if isinstance(mod, torch.nn.MultiheadAttention)]
+    assert len(attentions) == 2 + 2 * 2  # one per encoder layer, two per decoder layer
+    assert all(a.dropout == 0.1 for a in attentions)
+    assert m.encoder.layers[0].dropout1.p == 0.3  # residual dropout unchanged
+    assert TransformerConfig().attn_dropout == 0.0
