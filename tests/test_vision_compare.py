@@ -36,6 +36,7 @@ def test_train_records_and_reuses(tmp_path, monkeypatch):
     entry = payload["models"]["vgg13"]
     assert {"test_accuracy", "test_f1", "params", "train_s"} <= set(entry)
     assert payload["split"]["train"] == len(split.train) and "device" in payload
+    assert compare.stored_train_times() == {"vgg13": entry["train_s"]}
     weights = torch.load(runtime.weights_path("bonus/vgg13.pt"), weights_only=True)
     assert weights["signature"] == entry["signature"]
 

@@ -152,6 +152,17 @@ def load_results() -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+def stored_train_times() -> dict[str, float]:
+    """Training seconds of every model with a run in ``results/bonus.json``, in display order.
+
+    Trained and reused runs alike are recorded there, so this is the whole budget's bill.
+    """
+    from a2.vision.models import DISPLAY_NAMES
+
+    models = load_results().get("models", {})
+    return {name: models[name]["train_s"] for name in DISPLAY_NAMES if name in models}
+
+
 def record(name: str, entry: dict[str, Any], data: ImageData, split: Split, device: Any) -> Path:
     """Merge one model's entry into ``results/bonus.json`` (keeping the other models' entries)."""
     payload = load_results()
