@@ -1,3 +1,4 @@
+import pytest
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -57,3 +58,46 @@ def test_nonfinite_loss_raises():
     with pytest.raises(FloatingPointError, match="lower the learning rate"):
         fit(nn.Linear(2, 2), train, loss_fn=lambda o, t: o.sum() * float("nan"), device="cpu",
             config=TrainConfig(epochs=1, monitor="train_loss", progress=False))
+
+
+def test_lr_curve_warmup_then_cosine_to_zero():
+    from a2.training import make_scheduler
+
+    model = nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    sched = make_scheduler(opt, TrainConfig(lr=1.0, schedule="cosine", warmup_frac=0.1), total_steps=100)
+    lrs = []
+    for _ in range(100):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert all(a <= b + 1e-12 for a, b in zip(lrs[:9], lrs[1:10], strict=True))  # rising warm-up
+    assert all(a >= b - 1e-12 for a, b in zip(lrs[10:-1], lrs[11:], strict=True))  # falling cosine
+    assert lrs[-1] < 0.01 and lrs[55] == pytest.approx(0.5, abs=0.02)
+
+
+def test_param_groups_exempt_bias_norm_embedding_and_scale_lr():
+    from a2.training import param_groups
+
+    model = nn.ModuleDict({"embed": nn.Embedding(10, 4), "norm": nn.LayerNorm(4), "proj": nn.Linear(4, 2)})
+    groups = param_groups(model, TrainConfig(lr=1.0, weight_decay=0.1, lr_mult={"embed.": 0.1}))
+    by_param = {id(p): g for g in groups for p in g["params"]}
+    assert by_param[id(model["proj"].weight)]["weight_decay"] == 0.1
+    for p in (model["proj"].bias, model["norm"].weight, model["embed"].weight):
+        assert by_param[id(p)]["weight_decay"] == 0.0
+    assert by_param[id(model["embed"].weight)]["lr"] == pytest.approx(0.1)
+    assert by_param[id(model["proj"].weight)]["lr"] == pytest.approx(1.0)
+
+
+def test_ema_weights_are_what_the_model_ends_with():
+    train, val = toy_loaders()
+    torch.manual_seed(0)
+    model = nn.Linear(2, 2)
+    hist = fit(model, train, val, loss_fn=nn.CrossEntropyLoss(), device="cpu", metrics={"acc": accuracy},
+               config=TrainConfig(epochs=3, lr=0.1, ema=0.9, mixed_precision=False, progress=False))
+    assert hist["val_acc"][-1] > 0.9
+    # the returned weights reproduce the best epoch's validation loss (they are the EMA weights)
+    with torch.no_grad():
+        loss = sum(nn.functional.cross_entropy(model(x), y, reduction="sum") for x, y in val) / 256
+    assert float(loss) == pytest.approx(hist.best()["val_loss"], rel=1e-4)

@@ -12,8 +12,6 @@ yields ``(x, x)``. Anything else can pass its own ``step`` function.
 
 from __future__ import annotations
 
-import copy
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -22,9 +20,10 @@ from typing import Any, Literal
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from a2.io import save_torch
+from a2.progress import progress
 from a2.runtime import autocast, pick_device
 
 Batch = Any
@@ -42,8 +41,10 @@ class TrainConfig:
     optimizer: Literal["adamw", "adam", "sgd"] = "adamw"
     schedule: Literal["constant", "cosine"] = "constant"
     warmup_frac: float = 0.0  # fraction of all steps spent in linear warm-up
+    lr_mult: dict[str, float] = field(default_factory=dict)  # parameter-name prefix -> learning-rate factor
+    ema: float | None = None  # decay of an exponential moving average of the weights (e.g. 0.999)
     grad_clip: float | None = 1.0
-    patience: int | None = None  # epochs without improvement before stopping; None = never
+    patience: int | None = None  # early stopping: epochs without improvement before stopping; None = never
     monitor: str = "val_loss"
     mode: Literal["min", "max"] = "min"
     mixed_precision: bool = True  # bf16 autocast on capable CPUs, fp16 AMP on CUDA
@@ -99,14 +100,33 @@ def default_step(model: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Te
     return model(*inputs), target
 
 
+def param_groups(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]:
+    """Split trainable parameters into optimizer groups.
+
+    Weight decay applies to weight matrices and convolution kernels only: biases, norm scales (all
+    1-D) and embedding tables are exempt, because shrinking them towards zero is not a useful prior
+    (an embedding row is only updated when its token occurs, so decay would mostly erase rare words).
+    ``cfg.lr_mult`` scales the learning rate of parameters whose name starts with a given prefix,
+    e.g. ``{"embed.": 0.1}`` to move a word2vec-initialised table more slowly than the rest.
+    """
+    embedding_params = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
+    groups: dict[tuple[bool, float], list[nn.Parameter]] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        decays = p.ndim >= 2 and id(p) not in embedding_params
+        mult = next((m for prefix, m in cfg.lr_mult.items() if name.startswith(prefix)), 1.0)
+        groups.setdefault((decays, mult), []).append(p)
+    return [{"params": ps, "weight_decay": cfg.weight_decay if decays else 0.0, "lr": cfg.lr * mult}
+            for (decays, mult), ps in groups.items()]
+
+
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """AdamW/Adam/SGD; biases and norm weights (1-D parameters) get no weight decay."""
-    decay = [p for p in model.parameters() if p.requires_grad and p.ndim >= 2]
-    no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim < 2]
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    """AdamW, Adam (classic L2 added to the gradient) or SGD with Nesterov momentum, over :func:`param_groups`."""
+    groups = param_groups(model, cfg)
     if cfg.optimizer == "adamw":
         return torch.optim.AdamW(groups, lr=cfg.lr)
-    if cfg.optimizer == "adam":  # classic L2: the penalty is added to the gradient
+    if cfg.optimizer == "adam":
         return torch.optim.Adam(groups, lr=cfg.lr)
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True)
@@ -114,20 +134,18 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_steps: int):
-    """Linear warm-up then constant or cosine decay to 0, stepped once per batch."""
-    warmup = max(0, int(cfg.warmup_frac * total_steps))
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        if cfg.schedule == "cosine":
-            progress = (step - warmup) / max(1, total_steps - warmup)
-            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-        return 1.0
-
+    """Linear warm-up, then constant or cosine decay to 0; stepped once per batch."""
     if cfg.schedule not in ("constant", "cosine"):
         raise ValueError(f"Unknown schedule {cfg.schedule!r}; use 'constant' or 'cosine'")
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    sched = torch.optim.lr_scheduler
+    warmup = min(max(0, int(cfg.warmup_frac * total_steps)), max(0, total_steps - 1))
+    main_steps = max(1, total_steps - warmup)
+    after = (sched.CosineAnnealingLR(optimizer, T_max=main_steps) if cfg.schedule == "cosine"
+             else sched.ConstantLR(optimizer, factor=1.0, total_iters=0))
+    if warmup == 0:
+        return after
+    ramp = sched.LinearLR(optimizer, start_factor=1.0 / warmup, end_factor=1.0, total_iters=warmup - 1)
+    return sched.SequentialLR(optimizer, [ramp, after], milestones=[warmup])
 
 
 def _run_epoch(
@@ -140,6 +158,7 @@ def _run_epoch(
     metrics: Mapping[str, BatchMetric],
     optimizer: torch.optim.Optimizer | None = None,
     scheduler: Any = None,
+    averaged: AveragedModel | None = None,
     desc: str = "",
 ) -> dict[str, float]:
     """One pass over ``loader``; trains when an optimizer is given. Returns sample-weighted means."""
@@ -147,7 +166,7 @@ def _run_epoch(
     model.train(training)
     sums: dict[str, float] = {"loss": 0.0, **{k: 0.0 for k in metrics}}
     seen = 0
-    bar = tqdm(loader, desc=desc, leave=False, disable=not cfg.progress)
+    bar = progress(loader, desc=desc, inner=True, disable=not cfg.progress)
     with torch.set_grad_enabled(training):
         for batch in bar:
             batch = to_device(batch, device)
@@ -164,6 +183,8 @@ def _run_epoch(
                 optimizer.step()
                 if scheduler is not None:
                     scheduler.step()
+                if averaged is not None:
+                    averaged.update_parameters(model)
             n = len(target) if hasattr(target, "__len__") else 1
             seen += n
             sums["loss"] += loss.item() * n
@@ -173,6 +194,10 @@ def _run_epoch(
     if seen == 0:
         raise ValueError(f"{desc or 'loader'} yielded no batches; is the dataset empty?")
     return {k: v / seen for k, v in sums.items()}
+
+
+def _is_better(score: float, best: float | None, mode: str) -> bool:
+    return best is None or (score < best if mode == "min" else score > best)
 
 
 def fit(
@@ -196,7 +221,9 @@ def fit(
     * ``metrics``: ``name -> fn(output, target)`` batch means, logged as ``train_<name>``/``val_<name>``.
     * ``epoch_end``: called with the model (in eval mode) after each epoch; its dict is logged as is,
       e.g. validation accuracy at a threshold rule.
-    * ``config.monitor`` (default ``val_loss``) picks the best epoch; ``config.patience`` stops early.
+    * keep-best: ``config.monitor`` (default ``val_loss``) picks the best epoch, whose weights the model
+      ends with; early stopping: ``config.patience`` epochs without improvement end the run.
+    * ``config.ema``: validation, keep-best and the returned weights use the moving average of the weights.
     * ``checkpoint``: the best state_dict (plus ``checkpoint_extra``) is saved there atomically.
     """
     cfg = config or TrainConfig()
@@ -206,41 +233,46 @@ def fit(
     optimizer = optimizer or make_optimizer(model, cfg)
     steps_per_epoch = len(train_loader) if hasattr(train_loader, "__len__") else 1
     scheduler = make_scheduler(optimizer, cfg, cfg.epochs * steps_per_epoch)
-    sign = 1.0 if cfg.mode == "min" else -1.0
+    averaged = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True)
+                if cfg.ema else None)
+    evaluated = averaged.module if averaged is not None else model
     history = History()
     best_state: dict[str, torch.Tensor] | None = None
     since_best = 0
     start = time.perf_counter()
 
-    epochs = tqdm(range(1, cfg.epochs + 1), desc=f"fit {type(model).__name__}", disable=not cfg.progress)
+    epochs = progress(range(1, cfg.epochs + 1), desc=f"fit {type(model).__name__}", disable=not cfg.progress)
     for epoch in epochs:
         t0 = time.perf_counter()
         record: dict[str, float] = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"]}
         train = _run_epoch(model, train_loader, loss_fn, step, device, cfg, metrics, optimizer, scheduler,
-                           desc=f"epoch {epoch} train")
+                           averaged, desc=f"epoch {epoch} train")
         record.update({f"train_{k}": v for k, v in train.items()})
         if val_loader is not None:
-            val = _run_epoch(model, val_loader, loss_fn, step, device, cfg, metrics, desc=f"epoch {epoch} val")
+            val = _run_epoch(evaluated, val_loader, loss_fn, step, device, cfg, metrics, desc=f"epoch {epoch} val")
             record.update({f"val_{k}": v for k, v in val.items()})
         if epoch_end is not None:
-            model.eval()
+            evaluated.eval()
             with torch.no_grad():
-                record.update({k: float(v) for k, v in epoch_end(model).items()})
+                record.update({k: float(v) for k, v in epoch_end(evaluated).items()})
         record["epoch_s"] = time.perf_counter() - t0
         history.records.append(record)
 
+        # keep-best
         if cfg.monitor not in record:
             raise KeyError(f"monitor {cfg.monitor!r} not in the epoch record; available: {sorted(record)}")
         score = record[cfg.monitor]
-        if history.best_score is None or sign * score < sign * history.best_score:
+        if _is_better(score, history.best_score, cfg.mode):
             history.best_epoch, history.best_score, since_best = epoch, score, 0
-            best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
+            best_state = {k: v.detach().cpu().clone() for k, v in evaluated.state_dict().items()}
             if checkpoint is not None:
                 payload = {"state_dict": best_state, "epoch": epoch, cfg.monitor: score, **(checkpoint_extra or {})}
                 save_torch(payload, checkpoint)
         else:
             since_best += 1
         epochs.set_postfix({k: f"{record[k]:.4f}" for k in ("train_loss", "val_loss", cfg.monitor) if k in record})
+
+        # early stopping
         if cfg.patience is not None and since_best >= cfg.patience:
             history.stopped_early = True
             break
@@ -248,4 +280,6 @@ def fit(
     history.train_time_s = time.perf_counter() - start
     if restore_best and best_state is not None:
         model.load_state_dict(best_state)
+    elif averaged is not None:
+        model.load_state_dict(averaged.module.state_dict())
     return history
