@@ -37,3 +37,17 @@ def test_series_with_windows_and_score_distribution():
     fig2 = plots.score_distribution(np.random.default_rng(0).random(50), mask.astype(int), threshold=0.5)
     assert fig2.axes[0].lines
     plt.close("all")
+
+
+def test_save_for_report_writes_a_pdf_under_the_output_dir(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from a2.plots import save_for_report
+
+    monkeypatch.setenv("A2_OUTPUT_DIR", str(tmp_path))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    path = save_for_report(fig, "demo")
+    assert path == tmp_path / "report" / "figures" / "demo.pdf"
+    assert path.read_bytes().startswith(b"%PDF")
+    plt.close(fig)

@@ -7,6 +7,7 @@ notebook cell is one call. Plots use seaborn's theme; nothing here computes a me
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -18,11 +19,24 @@ from matplotlib.figure import Figure
 from sklearn import metrics as skm
 
 from a2.evaluation import runs
+from a2.io import atomic_write
+from a2.runtime import output_dir
 from a2.training import History
 
 sns.set_theme(context="notebook", style="whitegrid")
 
 HistoryLike = History | Sequence[Mapping[str, float]]
+
+
+def save_for_report(fig: Figure, name: str) -> Path:
+    """Save ``fig`` as ``report/figures/<name>.pdf`` (vector, print quality) for the report PDF.
+
+    The folder sits under :func:`a2.runtime.output_dir`, so FAST runs and tests write to their own
+    output folder and never overwrite the figures of a full run. Returns the path written.
+    """
+    path = output_dir() / "report" / "figures" / f"{name}.pdf"
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="pdf", bbox_inches="tight"))
+    return path
 
 
 def _records(history: HistoryLike) -> pd.DataFrame:
