@@ -53,3 +53,37 @@ def test_attention_dropout_is_separate_and_reaches_every_attention():
     assert all(a.dropout == 0.1 for a in attentions)
     assert m.encoder.layers[0].dropout1.p == 0.3  # residual dropout unchanged
     assert TransformerConfig().attn_dropout == 0.0
+
+
+def test_bigram_ids_hash_pairs_and_skip_padding():
+    from a2.text.models import bigram_ids
+
+    ids = torch.tensor([[5, 6, 7, PAD_ID], [5, 6, PAD_ID, PAD_ID]])
+    b = bigram_ids(ids, 97)
+    assert b[0, 0] == 0 and b[0, 3] == 0 and b[1, 2] == 0  # no previous token / padding
+    assert b[0, 1] == b[1, 1] and b[0, 1] != b[0, 2] and (b[:, 1:3][ids[:, 1:3] != PAD_ID] > 0).all()
+
+
+def test_optional_parts_keep_padding_invariance_and_shapes():
+    m = tiny(bigram_buckets=31, mean_pool=True, nb_channels=2, n_encoder_layers=2, n_decoder_layers=2)
+    ids = torch.randint(2, 50, (1, 6))
+    nb = torch.randn(1, 6, 2)
+    padded = torch.cat([ids, torch.full((1, 3), PAD_ID)], dim=1)
+    nb_padded = torch.cat([nb, torch.zeros(1, 3, 2)], dim=1)
+    torch.testing.assert_close(m(ids, nb), m(padded, nb_padded), atol=1e-5, rtol=1e-5)
+    assert m.head.in_features == 2 * 16 and len(m.decoder.layers) == 2
+    with pytest.raises(ValueError, match="naive-Bayes"):
+        m(ids)
+    with pytest.raises(ValueError, match="nb must be"):
+        m(ids, torch.randn(1, 5, 2))
+
+
+def test_word_dropout_only_while_training():
+    m = tiny(word_dropout=0.5)
+    ids = torch.randint(2, 50, (4, 12))
+    torch.testing.assert_close(m.eval()(ids), m(ids))  # deterministic in eval mode
+    m.train()
+    torch.manual_seed(0)
+    a = m(ids)
+    torch.manual_seed(1)
+    assert not torch.allclose(a, m(ids))

@@ -34,10 +34,23 @@ def test_unknown_tokenizer():
 
 
 @needs_dataset("nltk_data")
-def test_tokenize_corpus_cache(tmp_path):
+def test_tokenize_corpus_cache_is_json_and_survives_corruption(tmp_path):
     a = pp.tokenize_corpus(["Good film.", "Bad film."], cache_dir=tmp_path, progress=False)
-    assert len(list(tmp_path.glob("tokens_*.pkl"))) == 1
+    (cache,) = tmp_path.glob("tokens_*.json.gz")
     assert pp.tokenize_corpus(["Good film.", "Bad film."], cache_dir=tmp_path, progress=False) == a
+    cache.write_bytes(b"not gzip at all")  # a damaged cache is rebuilt, never trusted
+    assert pp.tokenize_corpus(["Good film.", "Bad film."], cache_dir=tmp_path, progress=False) == a
+    other = pp.tokenize_corpus(["Good film.", "Bad film."], pp.TextConfig(keep_contrast=True), cache_dir=tmp_path,
+                               progress=False)
+    assert other == a and len(list(tmp_path.glob("tokens_*.json.gz"))) == 2  # settings are part of the key
+
+
+@needs_dataset("nltk_data")
+def test_contrast_and_intensity_words_can_be_kept():
+    assert {"but", "very", "too", "most"} <= pp.stop_words(True, False)
+    kept = pp.stop_words(True, True)
+    assert not {"but", "very", "too", "most", "not"} & kept and "the" in kept
+    assert pp.tokenize("Good but too long", pp.TextConfig(keep_contrast=True)) == ["good", "but", "too", "long"]
 
 
 def test_vocab_build_order_and_cap():
@@ -69,6 +82,17 @@ def test_bucket_batches_cover_everything_once():
     assert sorted(ev.order().tolist()) == list(range(7))
     with pytest.raises(ValueError):
         pp.BucketBatches(seqs, [0], 2)
+
+
+def test_bucket_batches_carry_per_token_features_aligned_with_ids():
+    seqs = [np.arange(2, n + 2) for n in [3, 1, 4]]
+    feats = [np.stack([s, -s], axis=1).astype(np.float32) for s in seqs]
+    for ids, f, _ in pp.BucketBatches(seqs, [0, 1, 0], batch_size=2, features=feats):
+        assert f.shape == (*ids.shape, 2)
+        real = ids != pp.PAD_ID
+        assert torch.equal(f[..., 0][real], ids[real].float()) and torch.all(f[~real] == 0)
+    with pytest.raises(ValueError, match="features"):
+        pp.BucketBatches(seqs, [0, 1, 0], features=feats[:2])
 
 
 def test_word2vec_matrix_aligned_with_vocab():

@@ -1,10 +1,22 @@
 """Encoder-decoder Transformer classifier, assembled from ``torch.nn`` Transformer layers.
 
-tokens -> embedding (word2vec or random) + sinusoidal positions -> N encoder layers
-(self-attention, padding masked) = memory; Q learned query tokens -> M decoder layers (causal
-self-attention among the queries, cross-attention to the memory with the padding mask) -> the
-last query's state -> linear head -> class logits. With one query the decoder is attention pooling
-that can re-read the review; with several, each query may see the ones before it (causal).
+tokens -> word embedding (word2vec or random) [+ hashed bigram embedding] [+ naive-Bayes channel]
++ sinusoidal positions -> N encoder layers (self-attention, padding masked) = memory; Q learned
+query tokens -> M decoder layers (causal self-attention among the queries, cross-attention to the
+memory with the padding mask) -> the last query's state [concatenated with the masked mean of the
+memory] -> linear head -> class logits. With one query the decoder is attention pooling that can
+re-read the review; with several, each query may see the ones before it (causal).
+
+The optional parts are each a row of the optimisation study:
+
+* hashed bigrams (fastText style): a second table indexed by a hash of (previous token, token),
+  added at each position, so that "not good" has an input vector of its own;
+* word dropout: during training a share of the input tokens becomes ``<unk>``, so the model cannot
+  lean on a few rare, memorable words (names, titles);
+* the mean-pooled memory beside the decoder output: a direct path for evidence spread over the
+  whole review;
+* a naive-Bayes channel: per-token log-count ratios (a linear-model prior, see
+  :mod:`a2.text.nb_features`), projected to ``d_model`` and added to the embedding.
 """
 
 from __future__ import annotations
@@ -15,7 +27,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from a2.text.preprocess import PAD_ID
+from a2.text.preprocess import PAD_ID, UNK_ID
 
 
 @dataclass
@@ -23,8 +35,8 @@ class TransformerConfig:
     vocab_size: int = 30_000
     d_model: int = 96
     n_heads: int = 4
-    n_encoder_layers: int = 1
-    n_decoder_layers: int = 1
+    n_encoder_layers: int = 2
+    n_decoder_layers: int = 2
     d_ff: int = 192
     n_queries: int = 1
     n_classes: int = 2
@@ -34,9 +46,26 @@ class TransformerConfig:
     # Dropout on the attention weights forces PyTorch's slow "math" attention kernel on CPU
     # (about 3x slower per training step here); 0 keeps the fused kernel.
     attn_dropout: float = 0.0
+    word_dropout: float = 0.0  # share of input tokens replaced by <unk> while training
+    bigram_buckets: int = 0  # size of the hashed-bigram table; 0 = no bigram embeddings
+    mean_pool: bool = False  # head sees [last query ; masked mean of the memory]
+    nb_channels: int = 0  # naive-Bayes log-count-ratio features per token (0 = none)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+_BIGRAM_PRIME = 1_000_003
+
+
+def bigram_ids(ids: torch.Tensor, buckets: int) -> torch.Tensor:
+    """Hash each (previous token, token) pair of ``ids (B, L)`` into ``[1, buckets)``; 0 where there is none.
+
+    The first position and padding get bucket 0, the (zero) padding row of the bigram table.
+    """
+    prev = torch.nn.functional.pad(ids[:, :-1], (1, 0), value=PAD_ID)
+    hashed = (prev * _BIGRAM_PRIME + ids) % (buckets - 1) + 1
+    return hashed.masked_fill((prev == PAD_ID) | (ids == PAD_ID), 0)
 
 
 def sinusoidal_positions(max_len: int, d_model: int) -> torch.Tensor:
@@ -64,6 +93,13 @@ class TransformerClassifier(nn.Module):
                                  f"expected {(cfg.vocab_size, cfg.d_model)}")
             with torch.no_grad():
                 self.embed.weight.copy_(embedding)
+        self.bigrams = (nn.Embedding(cfg.bigram_buckets, cfg.d_model, padding_idx=0)
+                        if cfg.bigram_buckets else None)
+        if self.bigrams is not None:
+            nn.init.normal_(self.bigrams.weight, std=0.1)  # a small correction on top of the word vector
+            with torch.no_grad():
+                self.bigrams.weight[0] = 0.0
+        self.nb_proj = nn.Linear(cfg.nb_channels, cfg.d_model) if cfg.nb_channels else None
         self.register_buffer("positions", sinusoidal_positions(cfg.max_len, cfg.d_model), persistent=False)
         self.emb_drop = nn.Dropout(cfg.emb_dropout)
         enc_layer = nn.TransformerEncoderLayer(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout,
@@ -79,21 +115,37 @@ class TransformerClassifier(nn.Module):
         self.queries = nn.Parameter(torch.randn(cfg.n_queries, cfg.d_model) * 0.02)
         self.register_buffer("causal_mask", nn.Transformer.generate_square_subsequent_mask(cfg.n_queries),
                              persistent=False)
-        self.head = nn.Linear(cfg.d_model, cfg.n_classes)
+        self.head = nn.Linear(cfg.d_model * (2 if cfg.mean_pool else 1), cfg.n_classes)
 
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+    def forward(self, ids: torch.Tensor, nb: torch.Tensor | None = None) -> torch.Tensor:
+        """``ids (B, L)`` padded with ``PAD_ID`` [and ``nb (B, L, nb_channels)``] -> logits ``(B, n_classes)``."""
         if ids.ndim != 2:
             raise ValueError(f"ids must be (batch, length), got shape {tuple(ids.shape)}")
         batch, length = ids.shape
         if length > self.cfg.max_len:
             raise ValueError(f"sequence length {length} exceeds max_len={self.cfg.max_len}; truncate first")
+        if (nb is None) != (self.nb_proj is None):
+            raise ValueError(f"this model takes {'a' if self.nb_proj is not None else 'no'} naive-Bayes input "
+                             f"(nb_channels={self.cfg.nb_channels})")
         pad = ids == PAD_ID  # True = ignore, as nn.MultiheadAttention expects
+        if self.training and self.cfg.word_dropout > 0:
+            drop = torch.rand(ids.shape, device=ids.device) < self.cfg.word_dropout
+            ids = ids.masked_fill(drop & ~pad, UNK_ID)
         x = self.embed(ids) + self.positions[:length]  # unit-scale embeddings, so no sqrt(d) factor
+        if self.bigrams is not None:
+            x = x + self.bigrams(bigram_ids(ids, self.cfg.bigram_buckets))
+        if self.nb_proj is not None:
+            if nb.shape != (batch, length, self.cfg.nb_channels):
+                raise ValueError(f"nb must be {(batch, length, self.cfg.nb_channels)}, got {tuple(nb.shape)}")
+            x = x + self.nb_proj(nb)
         memory = self.encoder(self.emb_drop(x), src_key_padding_mask=pad)
         q = self.queries.expand(batch, -1, -1)
         out = self.decoder(q, memory, tgt_mask=self.causal_mask, tgt_is_causal=True,
-                           memory_key_padding_mask=pad)
-        return self.head(out[:, -1])
+                           memory_key_padding_mask=pad)[:, -1]
+        if self.cfg.mean_pool:
+            keep = (~pad).unsqueeze(-1).to(memory.dtype)
+            out = torch.cat([out, (memory * keep).sum(1) / keep.sum(1).clamp_min(1.0)], dim=-1)
+        return self.head(out)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -1,15 +1,17 @@
 """Text preprocessing for IMDB: clean, tokenise (NLTK), drop stop words, vocabulary, word2vec, batches.
 
 Everything that is *fitted* (the vocabulary, the word2vec vectors) sees the training split only.
-Tokenised corpora are cached under ``build/cache`` keyed by a hash of the settings and the texts.
+Tokenised corpora are cached (gzipped JSON) under ``build/cache`` keyed by a hash of the settings and the texts.
 """
 
 from __future__ import annotations
 
+import atexit
+import gzip
 import hashlib
 import html
+import json
 import os
-import pickle
 import re
 import shutil
 import stat
@@ -26,6 +28,8 @@ import torch
 
 from a2 import datasets
 from a2.io import atomic_write
+from a2.progress import progress as progress_bar
+from a2.runtime import REPO_ROOT
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
@@ -34,6 +38,13 @@ _TAG = re.compile(r"<[^>]+>")
 _NON_WORD = re.compile(r"[^a-z0-9'\s]+")  # punctuation and symbols (apostrophes inside words survive)
 _STRAY_APOSTROPHE = re.compile(r"(?<![a-z0-9])'|'(?![a-z0-9])")
 _WORD = r"[a-z0-9]+(?:'[a-z]+)?"
+
+
+def cache_dir() -> Path:
+    """``$A2_CACHE_DIR`` or ``<repo>/build/cache``: derived data that can always be rebuilt (git-ignored)."""
+    path = Path(os.environ.get("A2_CACHE_DIR", REPO_ROOT / "build" / "cache"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -77,6 +88,7 @@ def nltk_data_dir() -> Path:
                               f"e.g. export A2_DATA_DIR=../shared/data") from err
     if _unsafe_for_nltk(folder):
         private = Path(tempfile.mkdtemp(prefix="a2_nltk_data_"))
+        atexit.register(shutil.rmtree, private, ignore_errors=True)  # no copies pile up in /tmp
         shutil.copytree(folder, private, dirs_exist_ok=True)
         for path in [private, *private.rglob("*")]:
             path.chmod(path.stat().st_mode & ~(stat.S_IWGRP | stat.S_IWOTH))
@@ -89,14 +101,19 @@ def nltk_data_dir() -> Path:
 
 
 NEGATIONS_KEPT = frozenset({"no", "not", "nor"})
+# Contrast and intensity words carry sentiment structure: "good but too long", "very bad",
+# "only redeeming", "more of the same", "most boring". NLTK lists them as stop words.
+CONTRAST_INTENSITY_KEPT = frozenset({"but", "very", "too", "only", "more", "most", "few", "so", "than", "just",
+                                     "against", "again", "all", "any", "same", "over", "off", "once"})
 
 
 @cache
-def stop_words(keep_negations: bool = True) -> frozenset[str]:
+def stop_words(keep_negations: bool = True, keep_contrast: bool = False) -> frozenset[str]:
     """NLTK's English stop words, read from the local data folder (never downloaded at run time).
 
     With ``keep_negations`` the negations ("not", "no", "nor", "don't", "didn", ...) are *not*
-    removed: "not good" must not become "good" in a sentiment task.
+    removed: "not good" must not become "good" in a sentiment task. With ``keep_contrast`` the
+    contrast and intensity words of :data:`CONTRAST_INTENSITY_KEPT` stay as well.
     """
     nltk_data_dir()
     from nltk.corpus import stopwords
@@ -108,6 +125,8 @@ def stop_words(keep_negations: bool = True) -> frozenset[str]:
                           f"corpora/stopwords/english (see a2.datasets.REGISTRY['nltk_data'])") from err
     if keep_negations:
         words -= {w for w in words if w in NEGATIONS_KEPT or w.endswith("n't") or f"{w}'t" in words}
+    if keep_contrast:
+        words -= CONTRAST_INTENSITY_KEPT
     return frozenset(words)
 
 
@@ -152,34 +171,49 @@ class TextConfig:
     tokenizer: str = "regexp"  # NLTK RegexpTokenizer: same words as word_tokenize here, ~10x faster
     remove_stop_words: bool = True
     keep_negations: bool = True
+    keep_contrast: bool = False  # keep "but", "very", "too", "only", "more", "most", ...
 
 
 def tokenize(text: str, cfg: TextConfig = TextConfig()) -> list[str]:
     """Clean, tokenise with NLTK, drop stop words and any punctuation left over."""
     tokens = _tokenizer(cfg.tokenizer)(clean(text))
-    stops = stop_words(cfg.keep_negations) if cfg.remove_stop_words else frozenset()
+    stops = stop_words(cfg.keep_negations, cfg.keep_contrast) if cfg.remove_stop_words else frozenset()
     return [t for t in tokens if t not in stops and (t[0].isalnum() or any(c.isalnum() for c in t))]
 
 
 def tokenize_corpus(texts: Sequence[str], cfg: TextConfig = TextConfig(), *, cache_dir: str | Path | None = None,
                     progress: bool = True) -> list[list[str]]:
-    """:func:`tokenize` every text; cached under ``cache_dir`` by a hash of settings and texts."""
-    from tqdm.auto import tqdm
+    """:func:`tokenize` every text; cached under ``cache_dir`` by a hash of settings, stop words and texts.
 
+    The cache is gzipped JSON (a format that cannot run code); a cache file that does not parse or
+    does not hold one token list per text is ignored and rebuilt.
+    """
     path = None
     if cache_dir is not None:
-        digest = hashlib.sha256(repr(asdict(cfg)).encode())
+        digest = hashlib.sha256(json.dumps([asdict(cfg), sorted(stop_words(cfg.keep_negations, cfg.keep_contrast))
+                                            if cfg.remove_stop_words else []]).encode())
         for t in texts:
-            digest.update(t.encode("utf-8"))
-        path = Path(cache_dir) / f"tokens_{digest.hexdigest()[:16]}.pkl"
-        if path.is_file():
-            with open(path, "rb") as fh:
-                return pickle.load(fh)
-    out = [tokenize(t, cfg) for t in tqdm(texts, desc=f"tokenise ({cfg.tokenizer})", disable=not progress,
-                                           mininterval=1.0)]
+            digest.update(t.encode("utf-8") + b"\0")
+        path = Path(cache_dir) / f"tokens_{digest.hexdigest()[:24]}.json.gz"
+        cached = _read_token_cache(path, len(texts))
+        if cached is not None:
+            return cached
+    out = [tokenize(t, cfg) for t in progress_bar(texts, desc=f"tokenise ({cfg.tokenizer})", disable=not progress,
+                                                  mininterval=1.0)]
     if path is not None:
-        atomic_write(path, lambda tmp: tmp.write_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)))
+        payload = gzip.compress(json.dumps(out).encode("utf-8"), compresslevel=1)
+        atomic_write(path, lambda tmp: tmp.write_bytes(payload))
     return out
+
+
+def _read_token_cache(path: Path, n_texts: int) -> list[list[str]] | None:
+    try:
+        data = json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, ValueError, EOFError):
+        return None
+    if isinstance(data, list) and len(data) == n_texts and all(isinstance(d, list) for d in data):
+        return data
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,25 +272,31 @@ def encode(corpus: Sequence[Sequence[str]], vocab: Vocab, max_len: int, head_fra
     return out
 
 
-def pad_batch(seqs: Sequence[np.ndarray]) -> torch.Tensor:
-    """Right-pad to the longest sequence in the batch (dynamic padding)."""
-    batch = np.full((len(seqs), max(len(s) for s in seqs)), PAD_ID, dtype=np.int64)
+def pad_batch(seqs: Sequence[np.ndarray], fill: float = PAD_ID) -> torch.Tensor:
+    """Right-pad to the longest sequence in the batch (dynamic padding); extra trailing dims are kept."""
+    first = np.asarray(seqs[0])
+    batch = np.full((len(seqs), max(len(s) for s in seqs), *first.shape[1:]), fill, dtype=first.dtype)
     for i, s in enumerate(seqs):
         batch[i, : len(s)] = s
     return torch.from_numpy(batch)
 
 
 class BucketBatches:
-    """Batches of ``(ids, labels)`` grouped by length so that little compute is spent on padding.
+    """Batches of ``(ids, labels)`` (or ``(ids, features, labels)``) grouped by length, so that little
+    compute is spent on padding.
 
     Training: shuffle, cut into pools of ``pool`` batches, sort each pool by length, shuffle the
     batches (a new order every epoch, from ``seed`` + epoch). Evaluation: sorted by length, in order.
     """
 
     def __init__(self, seqs: Sequence[np.ndarray], labels: Sequence[int], batch_size: int = 64, *,
-                 shuffle: bool = False, pool: int = 50, seed: int = 0) -> None:
+                 shuffle: bool = False, pool: int = 50, seed: int = 0,
+                 features: Sequence[np.ndarray] | None = None) -> None:
         if len(seqs) != len(labels):
             raise ValueError(f"{len(seqs)} sequences but {len(labels)} labels")
+        if features is not None and [len(f) for f in features] != [len(s) for s in seqs]:
+            raise ValueError("features must hold one (length, channels) array per sequence, of the same length")
+        self.features = None if features is None else list(features)
         if len(seqs) == 0:
             raise ValueError("no sequences to batch")
         self.seqs, self.labels = list(seqs), np.asarray(labels, dtype=np.int64)
@@ -282,11 +322,15 @@ class BucketBatches:
             batches += [part[i: i + bs] for i in range(0, len(part), bs)]
         return [batches[i] for i in rng.permutation(len(batches))]
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         batches = self.batch_indices()
         self.epoch += 1
         for idx in batches:
-            yield pad_batch([self.seqs[i] for i in idx]), torch.from_numpy(self.labels[idx])
+            ids, labels = pad_batch([self.seqs[i] for i in idx]), torch.from_numpy(self.labels[idx])
+            if self.features is None:
+                yield ids, labels
+            else:
+                yield ids, pad_batch([self.features[i] for i in idx], fill=0.0), labels
 
     def order(self) -> np.ndarray:
         """Dataset indices in the order the batches yield them (to align predictions with rows)."""
