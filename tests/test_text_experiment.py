@@ -70,3 +70,13 @@ def test_tfidf_baseline_runs():
     y = np.array([1] * 10 + [0] * 10)
     out = experiment.tfidf_baseline(texts, y, texts, y, C=1.0)
     assert out["test_accuracy"] == 1.0 and out["score"].shape == (20,)
+
+
+def test_time_training_steps_reports_both_modes(monkeypatch):
+    monkeypatch.setattr(torch, "compile", lambda model: model)  # the timing logic, not the compiler
+    x, y = _toy_data(40)
+    data = experiment.Data(x, y, x, y)
+    cfg = TransformerConfig(vocab_size=20, d_model=16, n_heads=2, d_ff=32, max_len=16)
+    out = experiment.time_training_steps(data, cfg, TrainConfig(), embedding=None, steps=3, batch_size=8)
+    assert set(out) == {"eager", "torch.compile"} and out["eager"]["steps"] == 3
+    assert out["eager"]["total_s"] >= out["eager"]["first_step_s"] > 0

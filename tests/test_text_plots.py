@@ -14,3 +14,13 @@ def test_text_exploration_plots():
     fig3 = plots.zipf_and_coverage([5, 3, 1], pd.DataFrame({"max_len": [1, 2], "tokens_kept": [0.5, 1.0]}))
     assert len(fig3.axes) == 2
     plt.close("all")
+
+
+def test_history_panels_label_each_curve():
+    records = [{"epoch": e, "train_loss": 1 / e, "val_ce": 1.2 / e, "train_accuracy": 0.5 + e / 10} for e in (1, 2, 3)]
+    fig = plots.history_panels(records, {"loss": {"training loss (label-smoothed)": "train_loss",
+                                                  "validation cross-entropy": "val_ce"},
+                                         "accuracy": {"train": "train_accuracy"}})
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["training loss (label-smoothed)", "validation cross-entropy"] and len(fig.axes) == 2
+    plt.close("all")

@@ -313,3 +313,26 @@ def zipf_and_coverage(freqs: Sequence[int], coverage: pd.DataFrame) -> Figure:
     b.legend()
     fig.tight_layout()
     return fig
+
+
+def history_panels(history: HistoryLike, panels: Mapping[str, Mapping[str, str]], *, title: str | None = None
+                   ) -> Figure:
+    """Learning curves with explicit labels: ``{panel title: {legend label: history column}}``.
+
+    For curves whose names differ between splits, e.g. a label-smoothed training loss beside a
+    plain validation cross-entropy, which must not be drawn as if they were the same quantity.
+    """
+    df = _records(history)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    for ax, (panel, curves) in zip(axes[0], panels.items(), strict=True):
+        for label, column in curves.items():
+            ax.plot(df["epoch"], df[column], "--" if column.startswith("train") else "-", marker="o", ms=3,
+                    label=label)
+        if isinstance(history, History) and history.best_epoch is not None:
+            ax.axvline(history.best_epoch, color="grey", alpha=0.4, lw=1, label=f"kept: epoch {history.best_epoch}")
+        ax.set(xlabel="epoch", title=panel)
+        ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

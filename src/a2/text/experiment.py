@@ -19,9 +19,10 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from a2.evaluation import accuracy
+from a2.runtime import autocast
 from a2.text.models import TransformerClassifier, TransformerConfig
 from a2.text.preprocess import BucketBatches, clean
-from a2.training import History, TrainConfig, fit
+from a2.training import History, TrainConfig, fit, make_optimizer
 
 Features = list[np.ndarray] | None
 
@@ -137,3 +138,36 @@ def tfidf_baseline(train_texts, y_train, test_texts, y_test, *, C: float = 4.0) 
     acc = float((pred == np.asarray(y_test)).mean())
     return {"name": "TF-IDF (1-2 grams) + logistic regression", "test_accuracy": acc,
             "runtime_s": runtime, "score": score, "features": int(xtr.shape[1])}
+
+
+def time_training_steps(data: Data, model_cfg: TransformerConfig, train_cfg: TrainConfig, *,
+                        embedding: torch.Tensor | None, steps: int = 30, batch_size: int = 64,
+                        label_smoothing: float = 0.0, device: torch.device | str = "cpu", seed: int = 0
+                        ) -> dict[str, dict[str, float]]:
+    """Wall time of ``steps`` training steps, eager vs ``torch.compile``, compilation included.
+
+    Both runs see the same batches (variable lengths, as in real training), so the compiled model
+    pays for the recompilations that new shapes trigger: what matters is the end-to-end time.
+    """
+    loader = BucketBatches(data.x_train, data.y_train, batch_size, shuffle=True, seed=seed, features=data.f_train)
+    batches = [b for _, b in zip(range(steps), loader, strict=False)]
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+    out: dict[str, dict[str, float]] = {}
+    for name in ("eager", "torch.compile"):
+        torch.manual_seed(seed)
+        model = TransformerClassifier(model_cfg, embedding).to(device).train()
+        runner = torch.compile(model) if name == "torch.compile" else model
+        optimizer = make_optimizer(model, train_cfg)
+        times = []
+        for batch in batches:
+            start = time.perf_counter()
+            *inputs, target = (t.to(device) for t in batch)
+            with autocast(device, enabled=train_cfg.mixed_precision):
+                loss = loss_fn(runner(*inputs), target)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            times.append(time.perf_counter() - start)
+        out[name] = {"total_s": float(sum(times)), "first_step_s": times[0],
+                     "median_step_s": float(np.median(times)), "steps": len(times)}
+    return out
