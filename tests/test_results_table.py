@@ -22,7 +22,8 @@ def test_bonus_rows_name_the_trained_variant_with_width_and_size():
 
 def test_bonus_label_is_computed_from_the_config_when_the_count_is_missing():
     entry = {"test_accuracy": 0.93, "config": {"width": 0.5, "stem": "imagenet", "num_classes": 3}}
-    assert "ResNet-18 (width 0.5, 2.8M params) test accuracy" in results_table({"bonus": {"models": {"resnet18": entry}}})
+    table = results_table({"bonus": {"models": {"resnet18": entry}}})
+    assert "ResNet-18 (width 0.5, 2.8M params) test accuracy" in table
 
 
 def test_a_stored_label_wins_and_an_unrecorded_size_is_said():
