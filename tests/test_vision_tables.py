@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from a2.training import History
+from a2.vision.experiment import Outcome
 from a2.vision.images import stratified_split
 from a2.vision.models import PUBLISHED_PARAMS
-from a2.vision.tables import budget_summary, comparison_table, per_class_table, run_label, size_table, split_counts
+from a2.vision.tables import (
+    budget_summary,
+    comparison_table,
+    outcome_line,
+    per_class_table,
+    run_label,
+    size_table,
+    split_counts,
+)
 from tests.vision_data import tiny_images
 
 SPLIT = {"accuracy": 0.9, "loss": 0.3, "per_class": {"a": {"precision": 1.0, "recall": 0.5, "f1": 0.67, "support": 2}}}
@@ -20,6 +30,12 @@ def test_comparison_table_rows_are_named_as_trained():
     assert list(table.index) == ["VGG-13 (width 0.25, 0.69M params)"]
     assert table.loc["VGG-13 (width 0.25, 0.69M params)", "params"] == 689_011
     assert run_label("vgg13", {**ENTRY, "label": "stored label"}) == "stored label"
+
+
+def test_outcome_line_says_whether_the_run_was_trained_here():
+    outcome = Outcome("vgg13", None, History(), {**ENTRY, "test_accuracy": 0.9472}, reused=True)
+    assert outcome_line(outcome) == "VGG-13 (width 0.25, 0.69M params): loaded from a stored run, test accuracy 94.72%"
+    assert "trained in this run" in outcome_line(Outcome("vgg13", None, History(), {**ENTRY, "test_accuracy": 0.9}))
 
 
 def test_per_class_table_has_one_block_per_model():

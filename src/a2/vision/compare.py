@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import partial
 
 from a2.vision.analysis import attention_maps, misclassified  # noqa: F401
-from a2.vision.experiment import Outcome, Recipe, make_preprocess  # noqa: F401
-from a2.vision.store import stored_train_times, train_or_reuse  # noqa: F401
+from a2.vision.experiment import Recipe, make_preprocess  # noqa: F401
+from a2.vision.store import stored_train_times, train_or_reuse  # noqa: F401  (train_or_reuse: see below)
 from a2.vision.tables import comparison_table  # noqa: F401
 
 # used by bonus notebooks until their next run: they reuse stored runs without asking for it.

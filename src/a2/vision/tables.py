@@ -28,6 +28,12 @@ def run_label(name: str, item: Outcome | Mapping[str, Any]) -> str:
     return e.get("label") or variant_label(name, e.get("config", {}), e.get("params"))
 
 
+def outcome_line(outcome: Outcome) -> str:
+    """One plain line per run, saying whether this notebook trained it or loaded a stored run."""
+    how = "loaded from a stored run" if outcome.reused else "trained in this run"
+    return f"{run_label(outcome.name, outcome)}: {how}, test accuracy {outcome.entry['test_accuracy']:.2%}"
+
+
 def comparison_table(outcomes: Runs) -> pd.DataFrame:
     """One row per model: accuracy/loss per split, macro F1, parameters, time and throughput."""
     rows = {}
