@@ -1,4 +1,4 @@
-"""The names the bonus notebooks call today, until their next run moves them to the modules below.
+"""The names the committed bonus notebooks call, kept until their next run calls the modules below.
 
 * :mod:`a2.vision.experiment`  train and evaluate one model under the shared recipe
 * :mod:`a2.vision.store`       record runs in ``results/bonus.json``; reuse one only on request
@@ -12,7 +12,10 @@ from functools import partial
 
 from a2.vision.analysis import attention_maps, misclassified  # noqa: F401
 from a2.vision.experiment import Recipe, make_preprocess  # noqa: F401
-from a2.vision.store import stored_train_times, train_or_reuse  # noqa: F401  (train_or_reuse: see below)
+from a2.vision.store import (
+    stored_train_times,  # noqa: F401
+    train_or_reuse,
+)
 from a2.vision.tables import comparison_table  # noqa: F401
 
 # used by bonus notebooks until their next run: they reuse stored runs without asking for it.
