@@ -14,6 +14,7 @@ from a2.vision.models import (
     build,
     canonical_params,
     make_config,
+    stored_label,
     variant_label,
     variant_params,
 )
@@ -86,3 +87,10 @@ def test_variant_params_from_a_stored_config_equals_the_built_model():
 def test_make_config_applies_overrides_and_display_names_cover_registry():
     assert make_config("vit", dim=64).dim == 64 and make_config("vit", canonical=True).dim == 768
     assert set(DISPLAY_NAMES) == set(REGISTRY) == set(PUBLISHED_PARAMS)
+
+
+def test_stored_label_prefers_the_recorded_label_and_admits_a_missing_size():
+    assert stored_label("vit", {"label": "ViT (dim 64, depth 2, 0.1M params)", "params": 5}) == \
+        "ViT (dim 64, depth 2, 0.1M params)"
+    assert stored_label("vgg13", {"params": 689_011}) == "VGG-13 (0.69M params)"
+    assert stored_label("efficientnet_b0", {}) == "EfficientNet-B0 (size not recorded)"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from a2.results import ResultsError, load_all_results, lookup
-from a2.vision.models import DISPLAY_NAMES, variant_label
+from a2.vision.models import stored_label
 
 ASSIGNMENT_MINIMUM = "the assignment's minimum"
 TIME_BUDGET = "this project's time budget on 2 CPU cores"
@@ -100,15 +100,9 @@ def _label(row: Row, entry: Mapping[str, Any]) -> str:
     """The row's measure, prefixed for bonus rows by the trained variant's honest name."""
     if row.model is None:
         return row.measure
-    if isinstance(entry.get("label"), str):
-        return f"{entry['label']} {row.measure}"
-    params = entry.get("params")
-    if params is not None:
-        params = int(_checked(params, row.stem, f"models.{row.model}.params", numeric=True))
-    config = entry.get("config")
-    if not isinstance(config, Mapping) and params is None:
-        return f"{DISPLAY_NAMES[row.model]} (size not recorded) {row.measure}"
-    return f"{variant_label(row.model, config or {}, params)} {row.measure}"
+    if entry.get("params") is not None:
+        _checked(entry["params"], row.stem, f"models.{row.model}.params", numeric=True)
+    return f"{stored_label(row.model, entry)} {row.measure}"
 
 
 def table_lines(results: Mapping[str, Mapping[str, Any]]) -> list[str]:

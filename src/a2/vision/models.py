@@ -82,3 +82,17 @@ def variant_label(name: str, config: Mapping[str, Any], params: int | None = Non
     n = variant_params(name, config) if params is None else params
     sizes = [f"{label} {config[key]:g}" for key, label in SIZE_FIELDS[name] if key in config]
     return f"{DISPLAY_NAMES[name]} ({', '.join([*sizes, f'{format_params(n)} params'])})"
+
+
+def stored_label(name: str, entry: Mapping[str, Any]) -> str:
+    """The honest name of a stored run (its block in ``results/bonus.json``).
+
+    Its recorded ``label`` if any, else one made from its config and parameter count; a run that
+    recorded neither says so rather than borrowing the default size.
+    """
+    if isinstance(entry.get("label"), str):
+        return entry["label"]
+    config, params = entry.get("config"), entry.get("params")
+    if not isinstance(config, Mapping) and params is None:
+        return f"{DISPLAY_NAMES[name]} (size not recorded)"
+    return variant_label(name, config if isinstance(config, Mapping) else {}, params)

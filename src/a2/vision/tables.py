@@ -13,7 +13,14 @@ import pandas as pd
 
 from a2.vision.experiment import Outcome
 from a2.vision.images import ImageData, Split
-from a2.vision.models import DISPLAY_NAMES, PUBLISHED_PARAMS, canonical_params, variant_label, variant_params
+from a2.vision.models import (
+    DISPLAY_NAMES,
+    PUBLISHED_PARAMS,
+    canonical_params,
+    stored_label,
+    variant_label,
+    variant_params,
+)
 
 Runs = Mapping[str, Outcome] | Mapping[str, Mapping[str, Any]]
 
@@ -23,9 +30,8 @@ def _entry(item: Outcome | Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def run_label(name: str, item: Outcome | Mapping[str, Any]) -> str:
-    """The honest name of a run: its stored label, or one made from its config and parameter count."""
-    e = _entry(item)
-    return e.get("label") or variant_label(name, e.get("config", {}), e.get("params"))
+    """The honest name of a run, e.g. "VGG-13 (width 0.25, 0.69M params)"."""
+    return stored_label(name, _entry(item))
 
 
 def outcome_line(outcome: Outcome) -> str:
