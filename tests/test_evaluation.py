@@ -1,5 +1,3 @@
-import json
-
 import numpy as np
 import pytest
 import torch
@@ -44,13 +42,7 @@ def test_accuracy_metric_for_logits():
     assert ev.accuracy(torch.tensor([1.0, -1.0]), torch.tensor([1, 0])) == 1.0
 
 
-def test_write_results_stamps_and_table(tmp_path, monkeypatch):
-    monkeypatch.setenv("A2_OUTPUT_DIR", str(tmp_path))
-    path = ev.write_results("part_2", {"best_model": "conv", "test": {"accuracy": 0.9, "f1": 0.5}}, device="cpu")
-    payload = json.loads(path.read_text())
-    assert payload["device"] == "cpu" and "git_commit" in payload and "created" in payload
-    results = ev.load_results(tmp_path / "results")
-    table = ev.results_table(results)
-    assert "| II autoencoder | test accuracy | 90.00% |" in table and "conv" in table
-    assert "no results yet" in ev.results_table({})
-    assert any("test.accuracy=0.9" in line for line in ev.summarise(results))
+def test_per_class_metrics_keyed_by_class_name():
+    m = ev.per_class_metrics([0, 0, 1, 2], [0, 1, 1, 2], ["x", "y", "z"])
+    assert m["x"]["recall"] == 0.5 and m["y"]["precision"] == 0.5 and m["z"]["f1"] == 1.0
+    assert m["x"]["support"] == 2

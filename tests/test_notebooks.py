@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -23,4 +22,3 @@ def test_notebook_runs_fast(path: Path, tmp_path: Path, monkeypatch: pytest.Monk
                         kernel_name="python3", progress_bar=False)
     assert out.exists()
     assert any((tmp_path / "outputs" / "results").glob("*.json")), "the notebook wrote no results JSON"
-    assert os.environ["A2_OUTPUT_DIR"] == str(tmp_path / "outputs")

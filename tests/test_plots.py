@@ -1,3 +1,5 @@
+"""Every figure in a2.plots: one test module for the one plotting module."""
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -40,14 +42,36 @@ def test_series_with_windows_and_score_distribution():
 
 
 def test_save_for_report_writes_a_pdf_under_the_output_dir(tmp_path, monkeypatch):
-    import matplotlib.pyplot as plt
-
-    from a2.plots import save_for_report
-
     monkeypatch.setenv("A2_OUTPUT_DIR", str(tmp_path))
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
-    path = save_for_report(fig, "demo")
+    path = plots.save_for_report(fig, "demo")
     assert path == tmp_path / "report" / "figures" / "demo.pdf"
     assert path.read_bytes().startswith(b"%PDF")
     plt.close(fig)
+
+
+def test_text_exploration_plots():
+    fig = plots.length_distribution([1, 5, 9, 2000], [0, 1, 0, 1])
+    assert fig.axes
+    fig2 = plots.word_panels({"neg": pd.Series({"bad": 3, "awful": 1}), "pos": pd.Series({"good": 2})})
+    assert len(fig2.axes) == 2
+    fig3 = plots.zipf_and_coverage([5, 3, 1], pd.DataFrame({"max_len": [1, 2], "tokens_kept": [0.5, 1.0]}))
+    assert len(fig3.axes) == 2
+    plt.close("all")
+
+
+def test_image_gallery_with_overlays_hides_spare_axes():
+    imgs = np.zeros((3, 3, 8, 8), dtype=np.uint8)
+    fig = plots.image_gallery(imgs, ["a", "b", "c"], ncols=2, overlays=np.ones((3, 2, 2)))
+    assert len(fig.axes) == 4
+    plt.close(fig)
+
+def test_history_panels_label_each_curve():
+    records = [{"epoch": e, "train_loss": 1 / e, "val_ce": 1.2 / e, "train_accuracy": 0.5 + e / 10} for e in (1, 2, 3)]
+    fig = plots.history_panels(records, {"loss": {"training loss (label-smoothed)": "train_loss",
+                                                  "validation cross-entropy": "val_ce"},
+                                         "accuracy": {"train": "train_accuracy"}})
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["training loss (label-smoothed)", "validation cross-entropy"] and len(fig.axes) == 2
+    plt.close("all")

@@ -11,10 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from a2.params import count_params
 from a2.theory import (
     AttentionWeights,
     TheoryAutoencoder,
-    count_parameters,
     l2_penalty,
     multi_head_attention,
     parameter_table,
@@ -34,7 +34,7 @@ TEX = REPO / "report" / "theory.tex"
 
 def test_autoencoder_has_1058824_parameters():
     model = TheoryAutoencoder()
-    assert count_parameters(model) == 1_058_824
+    assert count_params(model) == 1_058_824
 
 
 def test_parameter_table_rows_match_pdf():

@@ -1,22 +1,23 @@
-"""Metrics and the results-JSON writer: the one place where numbers are computed and recorded.
+"""Metrics: the one place where scores are computed, for every part.
 
 Everything here wraps scikit-learn where it has the metric, so the definitions are the standard
-ones; what scikit-learn lacks (event-wise detection scores) is written out and tested.
+ones; what scikit-learn lacks (event-wise detection scores) is written out and tested. Writing and
+reading ``results/*.json`` lives in :mod:`a2.results`, the README table in :mod:`a2.results_table`.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
 
-from a2 import runtime
-from a2.io import write_json
+# TODO(merge): remove once callers use a2.results / a2.results_table (main.py, tests/test_main.py,
+# part_2_autoencoder.ipynb, part_4_transformer.ipynb, nab_benchmark.ipynb).
+from a2.results import load_all_results as load_results  # noqa: F401
+from a2.results import write_results  # noqa: F401
+from a2.results_table import results_table, summarise  # noqa: F401
 
 
 def _as_1d(name: str, values: Any) -> np.ndarray:
@@ -108,100 +109,6 @@ def accuracy(output: Any, target: Any) -> float:
     else:
         pred = output.argmax(dim=-1)
     return (pred == target.reshape(-1)).float().mean().item()
-
-
-# ---------------------------------------------------------------------------------------------
-# results/*.json
-# ---------------------------------------------------------------------------------------------
-
-
-def write_results(name: str, payload: Mapping[str, Any], *, device: Any = None) -> Path:
-    """Write ``results/<name>.json`` atomically, stamped with device, git commit, date and FAST."""
-    stamped = {
-        **payload,
-        "device": str(device) if device is not None else payload.get("device", str(runtime.pick_device())),
-        "git_commit": runtime.git_commit(),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "fast": runtime.is_fast(),
-    }
-    return write_json(runtime.results_path(f"{name}.json"), stamped)
-
-
-def load_results(folder: str | Path | None = None) -> dict[str, dict[str, Any]]:
-    """Every ``results/*.json`` as ``{stem: payload}``, sorted by name."""
-    folder = Path(folder) if folder is not None else runtime.REPO_ROOT / "results"
-    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
-
-
-def _get(payload: Mapping[str, Any], path: str) -> Any:
-    node: Any = payload
-    for key in path.split("."):
-        if not isinstance(node, Mapping) or key not in node:
-            return None
-        node = node[key]
-    return node
-
-
-# (results file, part, what, json path, format, reference to beat)
-TABLE_ROWS: tuple[tuple[str, str, str, str, str, str], ...] = (
-    ("part_2", "II autoencoder", "best model (chosen on validation)", "best_model", "{}", ""),
-    ("part_2", "II autoencoder", "test accuracy", "test.accuracy", "{:.2%}", "assignment floor 80%"),
-    ("part_2", "II autoencoder", "test point-wise F1", "test.f1", "{:.3f}", ""),
-    ("part_2", "II autoencoder", "test event-wise F1", "test.event_f1", "{:.3f}", "past submissions: none"),
-    ("part_2", "II autoencoder", "test ROC-AUC", "test.roc_auc", "{:.3f}", ""),
-    ("part_2", "II autoencoder", "notebook runtime", "runtime_s", "{:.0f} s", "budget 600 s"),
-    ("nab", "II NAB corpus", "NAB score, standard", "nab_score.standard", "{:.1f}", "Numenta HTM 70.1"),
-    ("nab", "II NAB corpus", "NAB score, reward low FP", "nab_score.reward_low_FP_rate", "{:.1f}", "HTM 63.1"),
-    ("nab", "II NAB corpus", "NAB score, reward low FN", "nab_score.reward_low_FN_rate", "{:.1f}", "HTM 74.3"),
-    ("nab", "II NAB corpus", "standard, out-of-sample threshold", "out_of_sample_standard", "{:.1f}", ""),
-    ("nab", "II NAB corpus", "PR-AUC, all scored rows", "pr_auc", "{:.3f}", ""),
-    ("part_4", "IV transformer", "test accuracy", "test.accuracy", "{:.2%}", "NBSVM-bi 91.22%"),
-    ("part_4", "IV transformer", "test F1", "test.f1", "{:.3f}", ""),
-    ("part_4", "IV transformer", "test ROC-AUC", "test.roc_auc", "{:.3f}", ""),
-    ("part_4", "IV transformer", "TF-IDF + LR test accuracy", "baseline.test_accuracy", "{:.2%}", ""),
-    ("part_4", "IV transformer", "notebook runtime", "runtime_s", "{:.0f} s", "budget 1800 s"),
-    ("bonus", "Bonus vision", "VGG-13 test accuracy", "models.vgg13.test_accuracy", "{:.2%}", "past 90%"),
-    ("bonus", "Bonus vision", "ResNet-18 test accuracy", "models.resnet18.test_accuracy", "{:.2%}", "past 88%"),
-    ("bonus", "Bonus vision", "ViT test accuracy", "models.vit.test_accuracy", "{:.2%}", "goal 93%"),
-    ("bonus", "Bonus vision", "EfficientNet-B0 test accuracy", "models.efficientnet_b0.test_accuracy",
-     "{:.2%}", "goal 95%"),
-)
-
-
-def results_table(results: Mapping[str, Mapping[str, Any]] | None = None) -> str:
-    """The README's results table (markdown), generated from ``results/*.json``."""
-    results = load_results() if results is None else results
-    lines = ["| part | measure | value | reference | commit |", "| --- | --- | --- | --- | --- |"]
-    for stem, part, what, path, fmt, reference in TABLE_ROWS:
-        value = _get(results.get(stem, {}), path)
-        if value is None:
-            continue
-        commit = results[stem].get("git_commit", "")
-        lines.append(f"| {part} | {what} | {fmt.format(value)} | {reference} | {commit} |")
-    if len(lines) == 2:
-        lines.append("| – | no results yet: run `make run` | | | |")
-    return "\n".join(lines)
-
-
-def summarise(results: Mapping[str, Mapping[str, Any]]) -> Iterable[str]:
-    """One line per results file: its headline numbers, for ``main.py``'s closing summary."""
-    for stem, payload in results.items():
-        numbers = {
-            k: v for k, v in _flatten(payload).items() if isinstance(v, (int, float)) and not isinstance(v, bool)
-        }
-        shown = ", ".join(f"{k}={v:.4g}" for k, v in list(numbers.items())[:12])
-        yield f"{stem}: {shown}"
-
-
-def _flatten(payload: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in payload.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, Mapping):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
 
 
 def per_class_metrics(y_true: Sequence[int], y_pred: Sequence[int], class_names: Sequence[str]) -> dict[str, dict]:

@@ -78,11 +78,6 @@ def parameter_table(model: nn.Module) -> list[LayerCount]:
     return rows
 
 
-def count_parameters(model: nn.Module) -> int:
-    """All trainable parameters (1,058,824 for the Part I autoencoder)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
 def weight_matrices(model: nn.Module) -> list[torch.Tensor]:
     """The matrices the L2 term penalises: the weights of each linear layer, never the biases."""
     return [m.weight for m in model.modules() if isinstance(m, nn.Linear)]

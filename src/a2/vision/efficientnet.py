@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from a2.vision.vit import DropPath
+from a2.vision.layers import DropPath
 
 # B0: (expand ratio, kernel, stride, out channels, repeats)
 B0_STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),

@@ -24,19 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-
-class DropPath(nn.Module):
-    """Stochastic depth: drop a residual branch for a random subset of samples during training."""
-
-    def __init__(self, p: float = 0.0):
-        super().__init__()
-        self.p = p
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0.0:
-            return x
-        keep = torch.rand((x.shape[0],) + (1,) * (x.ndim - 1), device=x.device) >= self.p
-        return x * keep / (1 - self.p)
+from a2.vision.layers import DropPath
 
 
 @dataclass

@@ -1,0 +1,61 @@
+"""``results/*.json``: the files every notebook writes and the README table is generated from.
+
+Writing stamps each file with the device, git commit, date and FAST flag, so a number can always
+be traced to the run that produced it. Reading names the broken file instead of failing deep
+inside a table.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from a2 import runtime
+from a2.io import write_json
+
+
+class ResultsError(ValueError):
+    """A results file is unreadable, or holds something other than a number where one belongs."""
+
+
+def write_results(name: str, payload: Mapping[str, Any], *, device: Any = None) -> Path:
+    """Write ``results/<name>.json`` atomically, stamped with device, git commit, date and FAST."""
+    stamped = {
+        **payload,
+        "device": str(device) if device is not None else payload.get("device", str(runtime.pick_device())),
+        "git_commit": runtime.git_commit(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "fast": runtime.is_fast(),
+    }
+    return write_json(runtime.results_path(f"{name}.json"), stamped)
+
+
+def load_all_results(folder: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    """Every ``results/*.json`` as ``{stem: payload}``, sorted by name (default: the repository's)."""
+    folder = Path(folder) if folder is not None else runtime.REPO_ROOT / "results"
+    return {p.stem: read_results_file(p) for p in sorted(folder.glob("*.json"))}
+
+
+def read_results_file(path: str | Path) -> dict[str, Any]:
+    """One results file as a dict; :class:`ResultsError` naming the file if it is not a JSON object."""
+    path = Path(path)
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: not a readable JSON file ({exc}); rerun the notebook that writes it") from None
+    if not isinstance(payload, dict):
+        raise ResultsError(f"{path}: expected a JSON object, got {type(payload).__name__}")
+    return payload
+
+
+def lookup(payload: Mapping[str, Any], dotted: str) -> Any:
+    """``payload["a"]["b"]`` for ``"a.b"``, or ``None`` when any step is missing."""
+    node: Any = payload
+    for key in dotted.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return None
+        node = node[key]
+    return node

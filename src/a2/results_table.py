@@ -1,0 +1,153 @@
+"""The README's results table, rendered from ``results/*.json``; no number in it is typed by hand.
+
+Each row names where its reference value comes from, so a reader can tell a requirement of the
+assignment from a published baseline or a goal this project set itself. The bonus rows name the
+trained, scaled-down variants with their size, never just the canonical model's name. A value that
+is not a finite number stops the rendering with a one-line :class:`ResultsError` naming the file
+and key: a README must never publish "nan%".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from a2.results import ResultsError, load_all_results, lookup
+from a2.vision.models import stored_label
+
+ASSIGNMENT_MINIMUM = "the assignment's minimum"
+TIME_BUDGET = "this project's time budget on 2 CPU cores"
+NAB_SCOREBOARD = "Numenta HTM on the NAB v1.1 scoreboard"
+NBSVM = "NBSVM with bigrams (Wang & Manning, 2012)"
+EARLIER_SUBMISSIONS = "earlier public submissions of this assignment (2024)"
+PROJECT_GOAL = "the goal this project set itself"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A value to compare with and where it comes from."""
+
+    value: str
+    source: str
+
+    def __str__(self) -> str:
+        return f"{self.value} — {self.source}" if self.value else self.source
+
+
+@dataclass(frozen=True)
+class Row:
+    """One table row: the JSON key of its value in ``results/<stem>.json``, and how to show it.
+
+    ``model`` marks a bonus row whose label is the trained variant of that model; ``path`` is then
+    read inside ``models.<model>``.
+    """
+
+    stem: str
+    part: str
+    measure: str
+    path: str
+    fmt: str = "{:.3f}"
+    reference: Reference | None = None
+    model: str | None = None
+
+
+def _bonus(model: str, reference: Reference) -> Row:
+    return Row("bonus", "Bonus vision", "test accuracy", "test_accuracy", "{:.2%}", reference, model)
+
+
+TABLE_ROWS: tuple[Row, ...] = (
+    Row("part_2", "II autoencoder", "best model (chosen on validation)", "best_model", "{}"),
+    Row("part_2", "II autoencoder", "test accuracy", "test.accuracy", "{:.2%}", Reference("80%", ASSIGNMENT_MINIMUM)),
+    Row("part_2", "II autoencoder", "test point-wise F1", "test.f1"),
+    Row("part_2", "II autoencoder", "test event-wise F1", "test.event_f1",
+        reference=Reference("", f"not measured by {EARLIER_SUBMISSIONS}")),
+    Row("part_2", "II autoencoder", "test ROC-AUC", "test.roc_auc"),
+    Row("part_2", "II autoencoder", "notebook runtime", "runtime_s", "{:.0f} s", Reference("600 s", TIME_BUDGET)),
+    Row("nab", "II NAB corpus", "NAB score, standard", "nab_score.standard", "{:.1f}",
+        Reference("70.1", NAB_SCOREBOARD)),
+    Row("nab", "II NAB corpus", "NAB score, reward low FP", "nab_score.reward_low_FP_rate", "{:.1f}",
+        Reference("63.1", NAB_SCOREBOARD)),
+    Row("nab", "II NAB corpus", "NAB score, reward low FN", "nab_score.reward_low_FN_rate", "{:.1f}",
+        Reference("74.3", NAB_SCOREBOARD)),
+    Row("nab", "II NAB corpus", "standard, out-of-sample threshold", "out_of_sample_standard", "{:.1f}"),
+    Row("nab", "II NAB corpus", "PR-AUC, all scored rows", "pr_auc"),
+    Row("part_4", "IV transformer", "test accuracy", "test.accuracy", "{:.2%}", Reference("91.22%", NBSVM)),
+    Row("part_4", "IV transformer", "test F1", "test.f1"),
+    Row("part_4", "IV transformer", "test ROC-AUC", "test.roc_auc"),
+    Row("part_4", "IV transformer", "TF-IDF + LR test accuracy", "baseline.test_accuracy", "{:.2%}"),
+    Row("part_4", "IV transformer", "notebook runtime", "runtime_s", "{:.0f} s", Reference("1800 s", TIME_BUDGET)),
+    _bonus("vgg13", Reference("90%", EARLIER_SUBMISSIONS)),
+    _bonus("resnet18", Reference("88%", EARLIER_SUBMISSIONS)),
+    _bonus("vit", Reference("93%", PROJECT_GOAL)),
+    _bonus("efficientnet_b0", Reference("95%", PROJECT_GOAL)),
+)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _checked(value: Any, stem: str, key: str, numeric: bool) -> Any:
+    if numeric and not _is_number(value):
+        raise ResultsError(f"results/{stem}.json: {key} is {value!r}, expected a finite number "
+                           f"(rerun the notebook that writes it)")
+    return value
+
+
+def _label(row: Row, entry: Mapping[str, Any]) -> str:
+    """The row's measure, prefixed for bonus rows by the trained variant's honest name."""
+    if row.model is None:
+        return row.measure
+    if entry.get("params") is not None:
+        _checked(entry["params"], row.stem, f"models.{row.model}.params", numeric=True)
+    return f"{stored_label(row.model, entry)} {row.measure}"
+
+
+def table_lines(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One markdown line per row whose value exists in ``results``."""
+    lines = []
+    for row in TABLE_ROWS:
+        payload = results.get(row.stem, {})
+        scope = lookup(payload, f"models.{row.model}") if row.model else payload
+        if not isinstance(scope, Mapping):
+            continue
+        value = lookup(scope, row.path)
+        if value is None:
+            continue
+        key = f"models.{row.model}.{row.path}" if row.model else row.path
+        value = _checked(value, row.stem, key, numeric=row.fmt != "{}")
+        reference = "" if row.reference is None else str(row.reference)
+        commit = payload.get("git_commit", "")
+        lines.append(f"| {row.part} | {_label(row, scope)} | {row.fmt.format(value)} | {reference} | {commit} |")
+    return lines
+
+
+def results_table(results: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """The README's results table (markdown), generated from ``results/*.json``."""
+    results = load_all_results() if results is None else results
+    lines = ["| part | measure | value | reference | commit |", "| --- | --- | --- | --- | --- |"]
+    lines += table_lines(results) or ["| – | no results yet: run `make run` | | | |"]
+    return "\n".join(lines)
+
+
+def summarise(results: Mapping[str, Mapping[str, Any]]) -> Iterable[str]:
+    """One line per results file: its first numbers, for ``main.py``'s closing summary."""
+    for stem, payload in results.items():
+        numbers = {
+            k: v for k, v in _flatten(payload).items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+        }
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in list(numbers.items())[:12])
+        yield f"{stem}: {shown}"
+
+
+def _flatten(payload: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in payload.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
