@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from a2.text.models import TransformerClassifier, TransformerConfig, count_parameters, sinusoidal_positions
+from a2.params import count_params
+from a2.text.models import TransformerClassifier, TransformerConfig, sinusoidal_positions
 from a2.text.preprocess import PAD_ID
 
 
@@ -16,7 +17,7 @@ def tiny(**kw) -> TransformerClassifier:
 def test_shapes_and_params():
     m = tiny()
     assert m(torch.randint(2, 50, (3, 7))).shape == (3, 2)
-    assert count_parameters(m) > 0
+    assert count_params(m) > 0
     assert sinusoidal_positions(10, 16).shape == (10, 16)
 
 

@@ -146,7 +146,3 @@ class TransformerClassifier(nn.Module):
             keep = (~pad).unsqueeze(-1).to(memory.dtype)
             out = torch.cat([out, (memory * keep).sum(1) / keep.sum(1).clamp_min(1.0)], dim=-1)
         return self.head(out)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
