@@ -26,8 +26,8 @@ def _nb() -> dict:
     text = {"output_type": "stream", "name": "stdout", "text": "epoch 1/40 loss 0.12\n"}
     table = {"output_type": "execute_result", "execution_count": 3, "metadata": {},
              "data": {"text/html": "<table/>", "text/plain": "   a\n0  1"}}
-    return {"nbformat": 4, "nbformat_minor": 5,
-            "metadata": {"kernelspec": {"name": "python3"}, "widgets": {"application/vnd.jupyter.widget-state+json": {}}},
+    state = {"application/vnd.jupyter.widget-state+json": {}}
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3"}, "widgets": state},
             "cells": [{"cell_type": "code", "metadata": {}, "source": "fit()", "execution_count": 3,
                        "outputs": [text, bar, table]},
                       {"cell_type": "markdown", "metadata": {}, "source": "# text"}]}  # fmt: skip
