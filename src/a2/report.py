@@ -67,12 +67,34 @@ PUBLISHED = {
 
 
 class MissingKey(KeyError):
-    """A key the report needs is absent from a results file; the message names file, key and macro."""
+    """Keys the report needs are absent from the results files; the message names each file, key and macro.
 
-    def __init__(self, source: str, path: str, macro: str = "") -> None:
-        self.source, self.path, self.macro = source, path, macro
-        where = f" (needed by \\{macro})" if macro else ""
-        super().__init__(f"results/{source}.json has no key '{path}'{where}")
+    ``missing`` lists ``(file stem, key path or None for the whole file, macro names)``.
+    """
+
+    def __init__(self, source: str, path: str | None, macros: Sequence[str] = ()) -> None:
+        self.missing: list[tuple[str, str | None, list[str]]] = [(source, path, list(macros))]
+        super().__init__(self._message())
+
+    @classmethod
+    def merge(cls, errors: Sequence[MissingKey]) -> MissingKey:
+        """One error for all of ``errors``, each key listed once with every macro that needs it."""
+        grouped: dict[tuple[str, str | None], list[str]] = {}
+        for e in errors:
+            for source, path, macros in e.missing:
+                known = grouped.setdefault((source, path), [])
+                known.extend(m for m in macros if m not in known)
+        merged = cls(*next(iter(grouped)))
+        merged.missing = [(s, p, m) for (s, p), m in grouped.items()]
+        merged.args = (merged._message(),)
+        return merged
+
+    def _message(self) -> str:
+        lines = []
+        for source, path, macros in self.missing:
+            what = f"results/{source}.json " + (f"has no key '{path}'" if path is not None else "is missing")
+            lines.append(what + (" (needed by " + ", ".join("\\" + m for m in macros) + ")" if macros else ""))
+        return lines[0] if len(lines) == 1 else "missing results keys:\n  " + "\n  ".join(lines)
 
     def __str__(self) -> str:  # KeyError would quote the message
         return self.args[0]
@@ -174,7 +196,7 @@ class Value:
 def lookup(results: Mapping[str, Any], source: str, path: str, macro: str = "") -> Any:
     """``results[source]`` followed along the dotted ``path``; :class:`MissingKey` if any step is absent."""
     if source not in results:
-        raise MissingKey(source, path, macro)
+        raise MissingKey(source, None, [macro] if macro else [])
     node: Any = results[source]
     for key in path.split("."):
         if isinstance(node, Mapping) and key in node:
@@ -182,7 +204,7 @@ def lookup(results: Mapping[str, Any], source: str, path: str, macro: str = "") 
         elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
             node = node[int(key)]
         else:
-            raise MissingKey(source, path, macro)
+            raise MissingKey(source, path, [macro] if macro else [])
     return node
 
 
@@ -268,11 +290,11 @@ SPEC: tuple[Value, ...] = (
     V("nabModel", NAB, "model", "text"),
     V("nabModelParams", NAB, "model_params", "int"),
     V("nabWindow", NAB, "detector_config.window", "int"),
-    V("nabEpochs", NAB, "detector_config.epochs", "int"),
     V("nabStandard", NAB, "nab_score.standard", "f1"),
     V("nabLowFP", NAB, "nab_score.reward_low_FP_rate", "f1"),
     V("nabLowFN", NAB, "nab_score.reward_low_FN_rate", "f1"),
-    V("nabVersusHTM", NAB, ("nab_score.standard",), lambda s: compare(s, float(PUBLISHED["nabHTMstandard"]), number(1))),
+    V("nabVersusHTM", NAB, ("nab_score.standard",),
+      lambda s: compare(s, float(PUBLISHED["nabHTMstandard"]), number(1))),
     V("nabOutOfSample", NAB, "out_of_sample_standard", "f1"),
     V("nabPrAuc", NAB, "pr_auc", "f3"),
     V("nabGaussianStandard", NAB, "scorer_parity.windowedGaussian.standard", "f2"),
@@ -349,8 +371,6 @@ SPEC: tuple[Value, ...] = (
     V("bonusDuplicates", BON, "split.duplicates_removed", "int"),
     V("bonusClasses", BON, "split.classes", lambda c: ", ".join(tex_escape(x) for x in c)),
     V("bonusBest", BON, "models", _best_vision),
-    *(V(f"bonusName{tag}", BON, f"models.{key}", lambda e, key=key: _vision_name(key, e))
-      for tag, key in (("VGG", "vgg13"), ("ResNet", "resnet18"), ("ViT", "vit"), ("EffNet", "efficientnet_b0"))),
     V("bonusTrainMinutes", BON, "models", lambda m: f"{sum(e['train_s'] for e in m.values()) / 60:.1f}"),
 )
 
@@ -466,13 +486,14 @@ def render(results: Mapping[str, Any], draft: bool = False) -> Rendered:
         try:
             body = d.render(results)
         except MissingKey as e:
-            e = MissingKey(e.source, e.path, d.name)
+            source, path, _ = e.missing[0]
             if not (draft and d.new):
-                errors.append(e)
+                errors.append(MissingKey(source, path, [d.name]))
                 continue
-            if f"{e.source}.json: {e.path}" not in pending:
-                pending.append(f"{e.source}.json: {e.path}")
-            body = r"\pending{" + tex_escape(f"{e.source}.json: {e.path}") + "}" + (r" \\" if isinstance(d, Table) else "")
+            where = f"{source}.json: {path}"
+            if where not in pending:
+                pending.append(where)
+            body = r"\pending{" + tex_escape(where) + "}" + (r" \\" if isinstance(d, Table) else "")
         values[d.name] = body
         if isinstance(d, Table):
             lines.append(f"% table from {d.source}.json\n\\newcommand{{\\{d.name}}}{{%\n{body}}}")
@@ -480,8 +501,7 @@ def render(results: Mapping[str, Any], draft: bool = False) -> Rendered:
             origin = ", ".join(d.path) if isinstance(d.path, tuple) else d.path
             lines.append(f"\\newcommand{{\\{d.name}}}{{{body}}}  % {d.source}.json: {origin}")
     if errors:
-        raise MissingKey(errors[0].source, errors[0].path, errors[0].macro) if len(errors) == 1 else KeyError(
-            "missing results keys:\n  " + "\n  ".join(str(e) for e in errors))
+        raise MissingKey.merge(errors)
     lines.append("% published reference values (not results of this repository); sources in src/a2/report.py")
     for name, body in PUBLISHED.items():
         values[name] = body
@@ -568,10 +588,11 @@ def _banner(title: str, items: Sequence[str]) -> str:
 
 def prepare(draft: bool = False) -> Rendered:
     """Write ``report/results.tex``; in a final build, fail on any missing key or figure."""
-    try:
-        rendered = render(load_results(), draft=draft)
-    except KeyError as e:
-        raise SystemExit(f"report: {e.args[0]}\nUpdate the key path in SPEC (src/a2/report.py) or rerun the notebook.")
+    try:  # keys that every results file should have fail at once; new keys are listed below with the figures
+        rendered = render(load_results(), draft=True)
+    except MissingKey as e:
+        hint = "Update the key path in SPEC (src/a2/report.py) or rerun the notebook."
+        raise SystemExit(f"report: {e}\n{hint}") from None
     figures = missing_figures()
     placeholders = [f"figure not yet generated: report/figures/{n}.pdf" for n in figures]
     placeholders += [f"results key not yet written: {p}" for p in rendered.pending]
