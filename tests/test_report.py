@@ -54,6 +54,12 @@ def test_formats():
     assert FORMATS["count"]([1, 2, 3]) == "3" and FORMATS["count"](4) == "4"
 
 
+def test_window_span():
+    assert report._window_span(48, "30min", "0 days 00:05:00") == "24 hours"
+    assert report._window_span(96, None, "0 days 00:05:00") == "8 hours"
+    assert report._window_span(48, "2h", "") == "4 days"
+
+
 def test_vision_names_are_honest():
     entry = {"params": 689_011, "config": {"width": 0.25}}
     assert report._vision_name("vgg13", entry) == "VGG-13 (width 0.25, 0.69M params)"

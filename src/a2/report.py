@@ -216,6 +216,25 @@ def _versus(shown: str) -> Callable[[float, float], str]:
     return lambda a, b: compare(a, b, FORMATS[shown])
 
 
+def _duration_hours(step: str | None, freq: str) -> float:
+    """Length of one step in hours: a pandas offset such as ``30min`` or ``1h``, else the grid ``freq``
+    (``0 days 00:05:00``) when the series was not resampled."""
+    m = re.fullmatch(r"(\d*\.?\d*)\s*(min|T|h|H|s|S|D|d)", step or "")
+    if m:
+        unit = {"min": 1 / 60, "T": 1 / 60, "h": 1, "H": 1, "s": 1 / 3600, "S": 1 / 3600, "D": 24, "d": 24}[m[2]]
+        return float(m[1] or 1) * unit
+    m = re.fullmatch(r"(\d+) days? (\d+):(\d+):(\d+)", freq)
+    if not m:
+        raise ValueError(f"cannot read the step length from resample={step!r}, freq={freq!r}")
+    return 24 * int(m[1]) + int(m[2]) + int(m[3]) / 60 + int(m[4]) / 3600
+
+
+def _window_span(window: int, step: str | None, freq: str) -> str:
+    """What one autoencoder window covers: ``48`` steps of ``30min`` -> ``24 hours``."""
+    hours = window * _duration_hours(step, freq)
+    return f"{hours / 24:g} days" if hours >= 48 else f"{hours:g} hours"
+
+
 def _seed_stat(stat: Callable[[list[float]], float], key: str = "val_accuracy") -> Callable[[list], str]:
     return lambda seeds: pct(stat([s[key] for s in seeds])) if len(seeds) > 1 or stat is statistics.mean else "--"
 
@@ -245,6 +264,7 @@ SPEC: tuple[Value, ...] = (
     V("pIIcategory", P2, "series", lambda s: r"\texttt{" + tex_escape(s.rsplit("/", 1)[0]) + "}"),
     V("pIIresample", P2, "resample", "text"),
     V("pIIwindow", P2, "window", "int"),
+    V("pIIwindowSpan", P2, ("window", "resample", "gaps.freq"), _window_span),
     V("pIIrowsIn", P2, "gaps.rows_in", "int"),
     V("pIIrowsOut", P2, "gaps.rows_out", "int"),
     V("pIIduplicates", P2, "gaps.duplicates", "int"),
@@ -425,13 +445,6 @@ def _part4_study(r: Mapping[str, Any]) -> list[str]:
             for n, v in variants.items()]  # fmt: skip
 
 
-def _part4_history(r: Mapping[str, Any]) -> list[str]:
-    best = lookup(r, P4, "best_epoch")
-    return [_row(integer(h["epoch"]) + (r"$^\star$" if h["epoch"] == best else ""), pct(h["train_accuracy"]),
-                 f"{h['train_loss']:.3f}", pct(h["val_accuracy"]), f"{h['val_loss']:.3f}", f"{h['lr']:.2e}")
-            for h in lookup(r, P4, "history")]  # fmt: skip
-
-
 def _bonus_models(r: Mapping[str, Any]) -> list[str]:
     rows = []
     for key, e in lookup(r, BON, "models").items():
@@ -449,7 +462,6 @@ TABLES: tuple[Table, ...] = (
     Table("nabCategoryRows", NAB, _nab_categories),
     Table("nabVariantRows", NAB, _nab_variants),
     Table("pIVstudyRows", P4, _part4_study),
-    Table("pIVhistoryRows", P4, _part4_history),
     Table("bonusRows", BON, _bonus_models),
 )
 
