@@ -199,6 +199,7 @@ def test_report_places_every_agreed_figure():
     names = report.figure_names()
     assert set(AGREED_FIGURES) <= set(names), f"not placed in report.tex: {set(AGREED_FIGURES) - set(names)}"
     assert report.figure_names(r"% \reportgraphic{old}{1pt}" + "\n" + r"\reportgraphic{a}{1pt}") == ["a"]
+    assert report.optional_figure_names(r"\optionalfigure{nab_example}{1pt}{c}") == ["nab_example"]
 
 
 # ----------------------------------------------------------------------------- staleness lock
@@ -229,7 +230,9 @@ def test_hash_covers_sources_results_and_figures(tmp_path, monkeypatch):
     h2 = report.combined_hash(report.input_hashes())
     (root / "report" / "theory_part3.tex").write_text("changed")
     h3 = report.combined_hash(report.input_hashes())
-    assert len({h0, h1, h2, h3}) == 4
+    (root / "report" / "figures" / "nab_example.pdf").write_bytes(b"%PDF-1.4 optional figure")
+    h4 = report.combined_hash(report.input_hashes())
+    assert len({h0, h1, h2, h3, h4}) == 5
 
 
 def test_stale_inputs_names_what_changed(tmp_path, monkeypatch):

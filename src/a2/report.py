@@ -10,7 +10,8 @@ and :data:`TABLES` (table bodies). When a results key moves, update its path in 
   with ``--draft``; a draft build cannot pass the tests.
 * Figures are the PDFs the notebooks save under ``report/figures/`` (:func:`a2.plots.save_for_report`);
   ``report.tex`` places each with ``\\reportgraphic{<name>}{<width>}``, which draws a framed
-  placeholder when the file is missing. :func:`missing_figures` lists them.
+  placeholder when the file is missing. :func:`missing_figures` lists them. ``\\optionalfigure{<name>}``
+  shows a figure only if a notebook saved it (no placeholder).
 * Staleness: :func:`input_hashes` hashes every input (TeX sources, results JSON, figures). The build
   stores the combined hash in the PDF keywords and in ``report/report.lock.json``, so the tests fail
   when the committed PDF is older than any input.
@@ -536,6 +537,12 @@ def figure_names(tex: str | None = None) -> list[str]:
     return list(dict.fromkeys(re.findall(r"\\reportgraphic\{([^}]+)\}", tex)))
 
 
+def optional_figure_names(tex: str | None = None) -> list[str]:
+    """Figures ``report.tex`` shows only when a notebook saved them (``\\optionalfigure{<name>}...``)."""
+    tex = re.sub(r"(?<!\\)%.*", "", TEX.read_text() if tex is None else tex)
+    return list(dict.fromkeys(re.findall(r"\\optionalfigure\{([^}]+)\}", tex)))
+
+
 def figure_path(name: str) -> Path:
     return REPORT_DIR / "figures" / f"{name}.pdf"
 
@@ -551,7 +558,7 @@ def _sha(path: Path) -> str:
 def input_hashes() -> dict[str, str]:
     """sha256 of every input of the report PDF, keyed by path relative to the repository."""
     paths = [REPORT_DIR / s for s in SOURCES] + [MACROS] + sorted(RESULTS_DIR.glob("*.json"))
-    paths += [figure_path(n) for n in figure_names()]
+    paths += [figure_path(n) for n in dict.fromkeys([*figure_names(), *optional_figure_names()])]
     return {p.relative_to(REPO_ROOT).as_posix(): _sha(p) for p in paths}
 
 
