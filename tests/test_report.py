@@ -54,6 +54,11 @@ def test_formats():
     assert FORMATS["count"]([1, 2, 3]) == "3" and FORMATS["count"](4) == "4"
 
 
+def test_vit_extras_follow_the_config():
+    assert report._vit_extras({"stem": "conv", "lsa": True}).startswith("a convolutional stem and locality")
+    assert report._vit_extras({"stem": "patch", "lsa": False}).startswith("the plain patch embedding")
+
+
 def test_window_span():
     assert report._window_span(48, "30min", "0 days 00:05:00") == "24 hours"
     assert report._window_span(96, None, "0 days 00:05:00") == "8 hours"

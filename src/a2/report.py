@@ -252,6 +252,16 @@ def _vision_name(key: str, entry: Mapping[str, Any]) -> str:
     return f"{DISPLAY_NAMES.get(key, key)} ({shape}, {millions(entry['params'])} params)"
 
 
+def _vit_extras(config: Mapping[str, Any]) -> str:
+    """The small-data changes the trained ViT uses, in words (from its config)."""
+    options = (("stem", "conv", "a convolutional stem"), ("lsa", True, "locality self-attention"))
+    extras = [text for key, on, text in options if config.get(key) == on]
+    if not extras:
+        return "the plain patch embedding and attention of the original design"
+    return " and ".join(extras) + (", two changes aimed at small datasets" if len(extras) > 1 else
+                                   ", a change aimed at small datasets")  # fmt: skip
+
+
 def _best_vision(models: Mapping[str, Any]) -> str:
     key = max(models, key=lambda k: models[k]["test_accuracy"])
     return _vision_name(key, models[key])
@@ -392,6 +402,7 @@ SPEC: tuple[Value, ...] = (
     V("bonusDuplicates", BON, "split.duplicates_removed", "int"),
     V("bonusClasses", BON, "split.classes", lambda c: ", ".join(tex_escape(x) for x in c)),
     V("bonusBest", BON, "models", _best_vision),
+    V("bonusViTextras", BON, "models.vit.config", _vit_extras),
     V("bonusTrainMinutes", BON, "models", lambda m: f"{sum(e['train_s'] for e in m.values()) / 60:.1f}"),
 )
 
