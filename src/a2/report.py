@@ -1,0 +1,687 @@
+"""The numbers, tables and checks behind ``assignment2_report.pdf``: ``python -m a2.report``.
+
+No number is typed into ``report/report.tex``. Each one is a LaTeX macro defined in the generated file
+``report/results.tex``, computed from ``results/*.json`` by the declarations in :data:`SPEC` (values)
+and :data:`TABLES` (table bodies). When a results key moves, update its path in :data:`SPEC` and rerun
+``make report``; the tests check that every macro equals its JSON source.
+
+* A missing key stops the build with an error naming the file, the key and the macro. Keys marked
+  ``new`` (written only by the latest notebook versions) may instead be shown as a red placeholder
+  with ``--draft``; a draft build cannot pass the tests.
+* Figures are the PDFs the notebooks save under ``report/figures/`` (:func:`a2.plots.save_for_report`);
+  ``report.tex`` places each with ``\\reportgraphic{<name>}{<width>}``, which draws a framed
+  placeholder when the file is missing. :func:`missing_figures` lists them. ``\\optionalfigure{<name>}``
+  shows a figure only if a notebook saved it (no placeholder).
+* Staleness: :func:`input_hashes` hashes every input (TeX sources, results JSON, figures). The build
+  stores the combined hash in the PDF keywords and in ``report/report.lock.json``, so the tests fail
+  when the committed PDF is older than any input.
+
+Commands (run by ``make report``)::
+
+    python -m a2.report prepare [--draft]   write report/results.tex; fail on missing keys/figures
+    python -m a2.report hash                print the combined sha256 of the inputs
+    python -m a2.report lock [--draft]      write report/report.lock.json after a build
+    python -m a2.report check               is the committed PDF built from the current inputs?
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import re
+import statistics
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from a2.runtime import REPO_ROOT
+from a2.vision.models import DISPLAY_NAMES, PUBLISHED_PARAMS
+
+REPORT_DIR = REPO_ROOT / "report"
+RESULTS_DIR = REPO_ROOT / "results"
+MACROS = REPORT_DIR / "results.tex"
+LOCK = REPORT_DIR / "report.lock.json"
+PDF = REPO_ROOT / "assignment2_report.pdf"
+TEX = REPORT_DIR / "report.tex"
+# TeX inputs of the report besides the generated macros and the figures (all hashed by the lock).
+SOURCES = ("report.tex", "a2report.sty", "theory_defs.tex", "theory_part1.tex", "theory_part3.tex", "references.bib")
+# The figures the notebooks save (a2.plots.save_for_report); report.tex must place each of them.
+AGREED_FIGURES = (
+    "part2_explore", "part2_learning_curves", "part2_confusion", "part2_roc_pr", "part2_test_series",
+    "part2_multi_series", "nab_scores", "part4_explore", "part4_learning_curves", "part4_confusion",
+    "part4_roc", "part4_study",
+)  # fmt: skip
+
+# Published values the report compares with (not results of this repository), with their source.
+PUBLISHED = {
+    # NAB v1.1 scoreboard, results/final_results.json of numenta/NAB (Lavin and Ahmad 2015)
+    "nabHTMstandard": "70.1",
+    "nabHTMlowFP": "63.1",
+    "nabHTMlowFN": "74.3",
+    # Wang and Manning (2012), NBSVM with uni- and bigrams on IMDB
+    "pIVnbsvm": r"91.22\%",
+}
+
+
+class MissingKey(KeyError):
+    """Keys the report needs are absent from the results files; the message names each file, key and macro.
+
+    ``missing`` lists ``(file stem, key path or None for the whole file, macro names)``.
+    """
+
+    def __init__(self, source: str, path: str | None, macros: Sequence[str] = ()) -> None:
+        self.missing: list[tuple[str, str | None, list[str]]] = [(source, path, list(macros))]
+        super().__init__(self._message())
+
+    @classmethod
+    def merge(cls, errors: Sequence[MissingKey]) -> MissingKey:
+        """One error for all of ``errors``, each key listed once with every macro that needs it."""
+        grouped: dict[tuple[str, str | None], list[str]] = {}
+        for e in errors:
+            for source, path, macros in e.missing:
+                known = grouped.setdefault((source, path), [])
+                known.extend(m for m in macros if m not in known)
+        merged = cls(*next(iter(grouped)))
+        merged.missing = [(s, p, m) for (s, p), m in grouped.items()]
+        merged.args = (merged._message(),)
+        return merged
+
+    def _message(self) -> str:
+        lines = []
+        for source, path, macros in self.missing:
+            what = f"results/{source}.json " + (f"has no key '{path}'" if path is not None else "is missing")
+            lines.append(what + (" (needed by " + ", ".join("\\" + m for m in macros) + ")" if macros else ""))
+        return lines[0] if len(lines) == 1 else "missing results keys:\n  " + "\n  ".join(lines)
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.args[0]
+
+
+# ----------------------------------------------------------------------------- formatting
+
+
+def tex_escape(text: Any) -> str:
+    """Plain text safe inside LaTeX (underscores, percent signs, ...)."""
+    table = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}  # fmt: skip
+    return "".join(table.get(c, c) for c in str(text))
+
+
+def integer(x: float) -> str:
+    """``22683`` -> ``22{,}683`` (thousands separated, no stray space in math or text)."""
+    return f"{round(x):,}".replace(",", "{,}")
+
+
+def pct(x: float, digits: int = 2) -> str:
+    """A fraction as a percentage: ``0.95675`` -> ``95.68\\%``."""
+    return f"{100 * x:.{digits}f}\\%"
+
+
+def millions(n: float) -> str:
+    """A parameter count: ``689011`` -> ``0.69M``, ``133047848`` -> ``133M``."""
+    m = n / 1e6
+    return f"{m:.0f}M" if m >= 100 else f"{m:.1f}M" if m >= 10 else f"{m:.2f}M"
+
+
+def number(digits: int) -> Callable[[float], str]:
+    def fmt(x: float) -> str:
+        return "--" if isinstance(x, float) and math.isnan(x) else f"{x:.{digits}f}"
+
+    return fmt
+
+
+def signed_points(x: float) -> str:
+    """A difference of two fractions in percentage points with its sign: ``+1.23``, ``$-$0.40``."""
+    v = 100 * x
+    return f"+{v:.2f}" if v > 0 else f"$-${abs(v):.2f}" if v < 0 else "0.00"
+
+
+def count(x: Any) -> str:
+    """An integer, or the length of a list (e.g. ``seeds``)."""
+    return integer(len(x) if isinstance(x, Sequence) and not isinstance(x, str) else x)
+
+
+FORMATS: dict[str, Callable[[Any], str]] = {
+    "pct": pct,
+    "pct1": lambda x: pct(x, 1),
+    "int": integer,
+    "count": count,
+    "f1": number(1),
+    "f2": number(2),
+    "f3": number(3),
+    "f4": number(4),
+    "millions": millions,
+    "text": tex_escape,
+    "tt": lambda x: r"\texttt{" + tex_escape(x) + "}",
+    "yesno": lambda x: "yes" if x else "no",
+}
+
+
+def compare(a: float, b: float, shown: Callable[[float], str]) -> str:
+    """``above``/``below``/``level with``: ``a`` against ``b`` as the report prints them."""
+    if shown(a) == shown(b):
+        return "level with"
+    return "above" if a > b else "below"
+
+
+# ----------------------------------------------------------------------------- the specification
+
+
+@dataclass(frozen=True)
+class Value:
+    """One macro ``\\name`` from ``results/<source>.json``.
+
+    ``path`` is a dotted key path (list items by index, ``test.confusion_matrix.0.1``) or a tuple of
+    paths, in which case ``fmt`` is a function of all of them. ``fmt`` names an entry of
+    :data:`FORMATS` or is a function. ``new``: written only by the latest notebook versions; a draft
+    build shows a placeholder while it is missing.
+    """
+
+    name: str
+    source: str
+    path: str | tuple[str, ...]
+    fmt: str | Callable[..., str]
+    new: bool = False
+
+    def render(self, results: Mapping[str, Any]) -> str:
+        paths = self.path if isinstance(self.path, tuple) else (self.path,)
+        values = [lookup(results, self.source, p, self.name) for p in paths]
+        fmt = FORMATS[self.fmt] if isinstance(self.fmt, str) else self.fmt
+        return fmt(*values)
+
+
+def lookup(results: Mapping[str, Any], source: str, path: str, macro: str = "") -> Any:
+    """``results[source]`` followed along the dotted ``path``; :class:`MissingKey` if any step is absent."""
+    if source not in results:
+        raise MissingKey(source, None, [macro] if macro else [])
+    node: Any = results[source]
+    for key in path.split("."):
+        if isinstance(node, Mapping) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            raise MissingKey(source, path, [macro] if macro else [])
+    return node
+
+
+def _best_val(metric: str) -> Callable[[str, Mapping], str]:
+    return lambda best, models: FORMATS["pct" if metric == "val_accuracy" else "f3"](models[best][metric])
+
+
+def _versus(shown: str) -> Callable[[float, float], str]:
+    return lambda a, b: compare(a, b, FORMATS[shown])
+
+
+def _duration_hours(step: str | None, freq: str) -> float:
+    """Length of one step in hours: a pandas offset such as ``30min`` or ``1h``, else the grid ``freq``
+    (``0 days 00:05:00``) when the series was not resampled."""
+    m = re.fullmatch(r"(\d*\.?\d*)\s*(min|T|h|H|s|S|D|d)", step or "")
+    if m:
+        unit = {"min": 1 / 60, "T": 1 / 60, "h": 1, "H": 1, "s": 1 / 3600, "S": 1 / 3600, "D": 24, "d": 24}[m[2]]
+        return float(m[1] or 1) * unit
+    m = re.fullmatch(r"(\d+) days? (\d+):(\d+):(\d+)", freq)
+    if not m:
+        raise ValueError(f"cannot read the step length from resample={step!r}, freq={freq!r}")
+    return 24 * int(m[1]) + int(m[2]) + int(m[3]) / 60 + int(m[4]) / 3600
+
+
+def _window_span(window: int, step: str | None, freq: str) -> str:
+    """What one autoencoder window covers: ``48`` steps of ``30min`` -> ``24 hours``."""
+    hours = window * _duration_hours(step, freq)
+    return f"{hours / 24:g} days" if hours >= 48 else f"{hours:g} hours"
+
+
+def _seed_stat(stat: Callable[[list[float]], float], key: str = "val_accuracy") -> Callable[[list], str]:
+    return lambda seeds: pct(stat([s[key] for s in seeds])) if len(seeds) > 1 or stat is statistics.mean else "--"
+
+
+def _vision_name(key: str, entry: Mapping[str, Any]) -> str:
+    """Honest name of a width-scaled vision model: ``VGG-13 (width 0.25, 0.69M params)``."""
+    c = entry.get("config", {})
+    if key == "efficientnet_b0":
+        shape = f"width {c['width_mult']:g}, depth {c['depth_mult']:g}"
+    elif key == "vit":
+        shape = f"dim {c['dim']}, depth {c['depth']}, patch {c['patch_size']}"
+    else:
+        shape = f"width {c['width']:g}"
+    return f"{DISPLAY_NAMES.get(key, key)} ({shape}, {millions(entry['params'])} params)"
+
+
+def _vit_extras(config: Mapping[str, Any]) -> str:
+    """The small-data changes the trained ViT uses, in words (from its config)."""
+    options = (("stem", "conv", "a convolutional stem"), ("lsa", True, "locality self-attention"))
+    extras = [text for key, on, text in options if config.get(key) == on]
+    if not extras:
+        return "the plain patch embedding and attention of the original design"
+    return " and ".join(extras) + (", two changes aimed at small datasets" if len(extras) > 1 else
+                                   ", a change aimed at small datasets")  # fmt: skip
+
+
+def _best_vision(models: Mapping[str, Any]) -> str:
+    key = max(models, key=lambda k: models[k]["test_accuracy"])
+    return _vision_name(key, models[key])
+
+
+V = Value
+P2, NAB, P4, BON = "part_2", "nab", "part_4", "bonus"
+SPEC: tuple[Value, ...] = (
+    # ---- Part II: autoencoders on one NAB series (part_2_autoencoder.ipynb)
+    V("pIIseries", P2, "series", lambda s: r"\texttt{" + tex_escape(s.rsplit("/", 1)[-1]) + "}"),
+    V("pIIcategory", P2, "series", lambda s: r"\texttt{" + tex_escape(s.rsplit("/", 1)[0]) + "}"),
+    V("pIIresample", P2, "resample", "text"),
+    V("pIIwindow", P2, "window", "int"),
+    V("pIIwindowSpan", P2, ("window", "resample", "gaps.freq"), _window_span),
+    V("pIIrowsIn", P2, "gaps.rows_in", "int"),
+    V("pIIrowsOut", P2, "gaps.rows_out", "int"),
+    V("pIIduplicates", P2, "gaps.duplicates", "int"),
+    V("pIIbackwardJumps", P2, "gaps.backward_jumps", "int"),
+    V("pIImissingSlots", P2, "gaps.missing", "int"),
+    V("pIItrainRows", P2, "split.train.rows", "int"),
+    V("pIIvalRows", P2, "split.val.rows", "int"),
+    V("pIItestRows", P2, "split.test.rows", "int"),
+    V("pIItrainWindows", P2, "split.train.anomaly_windows", "int"),
+    V("pIIvalWindows", P2, "split.val.anomaly_windows", "int"),
+    V("pIItestWindows", P2, "split.test.anomaly_windows", "int"),
+    V("pIIbestModel", P2, "best_model", "text"),
+    V("pIIbestValAccuracy", P2, ("best_model", "models"), _best_val("val_accuracy")),
+    V("pIIbestValFone", P2, ("best_model", "models"), _best_val("val_f1")),
+    V("pIIthreshold", P2, "threshold", "f3"),
+    V("pIIthresholdRule", P2, "threshold_rule", "text"),
+    V("pIItestN", P2, "test.n", "int"),
+    V("pIItestAccuracy", P2, "test.accuracy", "pct"),
+    V("pIItestPrecision", P2, "test.precision", "f3"),
+    V("pIItestRecall", P2, "test.recall", "f3"),
+    V("pIItestFone", P2, "test.f1", "f3"),
+    V("pIItestEventFone", P2, "test.event_f1", "f3"),
+    V("pIItestEventPrecision", P2, "test.event_precision", "f3"),
+    V("pIItestEventRecall", P2, "test.event_recall", "f3"),
+    V("pIItestRocAuc", P2, "test.roc_auc", "f3"),
+    V("pIItestPrAuc", P2, "test.pr_auc", "f3"),
+    V("pIItestLoss", P2, "test.loss", "f4", new=True),
+    V("pIItestTN", P2, "test.confusion_matrix.0.0", "int"),
+    V("pIItestFP", P2, "test.confusion_matrix.0.1", "int"),
+    V("pIItestFN", P2, "test.confusion_matrix.1.0", "int"),
+    V("pIItestTP", P2, "test.confusion_matrix.1.1", "int"),
+    V("pIIbaseAccuracy", P2, "baseline_test.accuracy", "pct"),
+    V("pIIbaseFone", P2, "baseline_test.f1", "f3"),
+    V("pIIbaseEventFone", P2, "baseline_test.event_f1", "f3"),
+    V("pIIbaseRocAuc", P2, "baseline_test.roc_auc", "f3"),
+    V("pIIbasePrAuc", P2, "baseline_test.pr_auc", "f3"),
+    V("pIIversusBaseFone", P2, ("test.f1", "baseline_test.f1"), _versus("f3")),
+    V("pIIversusBaseRocAuc", P2, ("test.roc_auc", "baseline_test.roc_auc"), _versus("f3")),
+    V("pIIruntime", P2, "runtime_s", "int"),
+    V("pIImultiN", P2, "multi_series.n_series", "int", new=True),
+    # ---- Part II beyond: the whole NAB corpus (nab_benchmark.ipynb)
+    V("nabFiles", NAB, "files", "int"),
+    V("nabModel", NAB, "model", "text"),
+    V("nabModelParams", NAB, "model_params", "int"),
+    V("nabWindow", NAB, "detector_config.window", "int"),
+    V("nabStandard", NAB, "nab_score.standard", "f1"),
+    V("nabLowFP", NAB, "nab_score.reward_low_FP_rate", "f1"),
+    V("nabLowFN", NAB, "nab_score.reward_low_FN_rate", "f1"),
+    V("nabVersusHTM", NAB, ("nab_score.standard",),
+      lambda s: compare(s, float(PUBLISHED["nabHTMstandard"]), number(1))),
+    V("nabOutOfSample", NAB, "out_of_sample_standard", "f1"),
+    V("nabPrAuc", NAB, "pr_auc", "f3"),
+    V("nabGaussianStandard", NAB, "scorer_parity.windowedGaussian.standard", "f2"),
+    V("nabGaussianLowFP", NAB, "scorer_parity.windowedGaussian.reward_low_FP_rate", "f2"),
+    V("nabGaussianLowFN", NAB, "scorer_parity.windowedGaussian.reward_low_FN_rate", "f2"),
+    V("nabSeeds", NAB, "seeds", "count", new=True),
+    V("nabMeanStandard", NAB, "nab_score_mean.standard", "f1", new=True),
+    V("nabMeanLowFP", NAB, "nab_score_mean.reward_low_FP_rate", "f1", new=True),
+    V("nabMeanLowFN", NAB, "nab_score_mean.reward_low_FN_rate", "f1", new=True),
+    V("nabSdStandard", NAB, "nab_score_sd.standard", "f1", new=True),
+    V("nabSdLowFP", NAB, "nab_score_sd.reward_low_FP_rate", "f1", new=True),
+    V("nabSdLowFN", NAB, "nab_score_sd.reward_low_FN_rate", "f1", new=True),
+    V("nabDiffStandard", NAB, "reference_first_difference.standard", "f1", new=True),
+    V("nabDiffLowFP", NAB, "reference_first_difference.reward_low_FP_rate", "f1", new=True),
+    V("nabDiffLowFN", NAB, "reference_first_difference.reward_low_FN_rate", "f1", new=True),
+    # ---- Part IV: encoder-decoder Transformer on IMDB (part_4_transformer.ipynb)
+    V("pIVtrainN", P4, "splits.train", "int"),
+    V("pIVvalN", P4, "splits.val", "int"),
+    V("pIVtestN", P4, "splits.test", "int"),
+    V("pIVvalGroupedBy", P4, "splits.val_grouped_by", "text", new=True),
+    V("pIVvalMovieOverlap", P4, "splits.val_movie_overlap", "int", new=True),
+    V("pIVvocab", P4, "preprocessing.vocab_size", "int"),
+    V("pIVminFreq", P4, "preprocessing.min_freq", "int"),
+    V("pIVmaxLen", P4, "preprocessing.max_len", "int"),
+    V("pIVheadFrac", P4, "preprocessing.head_frac", "f2"),
+    V("pIVtokenizer", P4, "preprocessing.tokenizer", "text"),
+    V("pIVdModel", P4, "model.d_model", "int"),
+    V("pIVheads", P4, "model.n_heads", "int"),
+    V("pIVencLayers", P4, "model.n_encoder_layers", "int"),
+    V("pIVdecLayers", P4, "model.n_decoder_layers", "int"),
+    V("pIVdFF", P4, "model.d_ff", "int"),
+    V("pIVqueries", P4, "model.n_queries", "int"),
+    V("pIVdropout", P4, "model.dropout", "f2"),
+    V("pIVparams", P4, "parameters", "int"),
+    V("pIVparamsM", P4, "parameters", "millions"),
+    V("pIVembeddingShare", P4, ("model.vocab_size", "model.d_model", "parameters"),
+      lambda v, d, n: pct(v * d / n, 0)),
+    V("pIVepochs", P4, "history", lambda h: integer(len(h))),
+    V("pIVbestEpoch", P4, "best_epoch", "int"),
+    V("pIVtrainTime", P4, "train_time_s", lambda s: f"{s / 60:.1f}"),
+    V("pIVruntime", P4, "runtime_s", lambda s: f"{s / 60:.1f}"),
+    V("pIVtrainAccuracy", P4, "train.accuracy", "pct"),
+    V("pIVvalAccuracy", P4, "val.accuracy", "pct"),
+    V("pIVtestAccuracy", P4, "test.accuracy", "pct"),
+    V("pIVtrainLoss", P4, "train.loss", "f3"),
+    V("pIVvalLoss", P4, "val.loss", "f3"),
+    V("pIVtestLoss", P4, "test.loss", "f3"),
+    V("pIVtestPrecision", P4, "test.precision", "f3"),
+    V("pIVtestRecall", P4, "test.recall", "f3"),
+    V("pIVtestFone", P4, "test.f1", "f3"),
+    V("pIVtestRocAuc", P4, "test.roc_auc", "f3"),
+    V("pIVtestPrAuc", P4, "test.pr_auc", "f3"),
+    V("pIVtestTN", P4, "test.confusion_matrix.0.0", "int"),
+    V("pIVtestFP", P4, "test.confusion_matrix.0.1", "int"),
+    V("pIVtestFN", P4, "test.confusion_matrix.1.0", "int"),
+    V("pIVtestTP", P4, "test.confusion_matrix.1.1", "int"),
+    V("pIVthreshold", P4, "threshold", "f3", new=True),
+    V("pIVtestAccuracyHalf", P4, "test_at_0_5.accuracy", "pct", new=True),
+    V("pIVbaseName", P4, "baseline.name", "text"),
+    V("pIVbaseAccuracy", P4, "baseline.test_accuracy", "pct"),
+    V("pIVbaseFeatures", P4, "baseline.features", "int"),
+    V("pIVversusBase", P4, ("test.accuracy", "baseline.test_accuracy"), _versus("pct")),
+    V("pIVversusNBSVM", P4, ("test.accuracy",), lambda a: compare(a, 0.9122, FORMATS["pct"])),
+    V("pIVstudyEpochs", P4, "ablation.budget.epochs", "int"),
+    V("pIVstudyReviews", P4, "ablation.budget.train_reviews", "int"),
+    V("pIVseedN", P4, "seeds", "count", new=True),
+    V("pIVseedValMean", P4, "seeds", _seed_stat(statistics.mean), new=True),
+    V("pIVseedValSD", P4, "seeds", _seed_stat(statistics.stdev), new=True),
+    V("pIVthroughput", P4, "throughput_tokens_per_s", "int", new=True),
+    # ---- Bonus: ViT and EfficientNet against VGG-13 and ResNet-18 (bonus/*.ipynb)
+    V("bonusTrainN", BON, "split.train", "int"),
+    V("bonusValN", BON, "split.val", "int"),
+    V("bonusTestN", BON, "split.test", "int"),
+    V("bonusDuplicates", BON, "split.duplicates_removed", "int"),
+    V("bonusClasses", BON, "split.classes", lambda c: ", ".join(tex_escape(x) for x in c)),
+    V("bonusBest", BON, "models", _best_vision),
+    V("bonusViTextras", BON, "models.vit.config", _vit_extras),
+    V("bonusTrainMinutes", BON, "models", lambda m: f"{sum(e['train_s'] for e in m.values()) / 60:.1f}"),
+)
+
+
+# ----------------------------------------------------------------------------- generated tables
+
+
+@dataclass(frozen=True)
+class Table:
+    """A macro ``\\name`` holding table rows (``a & b \\\\`` lines) built by ``rows(results)``."""
+
+    name: str
+    source: str
+    rows: Callable[[Mapping[str, Any]], list[str]]
+    new: bool = False
+
+    def render(self, results: Mapping[str, Any]) -> str:
+        return "\n".join(self.rows(results))
+
+
+def _row(*cells: Any) -> str:
+    return " & ".join(str(c) for c in cells) + r" \\"
+
+
+def _part2_models(r: Mapping[str, Any]) -> list[str]:
+    models, best = lookup(r, P2, "models"), lookup(r, P2, "best_model")
+    return [_row(tex_escape(n) + (r"$^\star$" if n == best else ""), integer(m["params"]), integer(m["epochs"]),
+                 integer(m["best_epoch"]), pct(m["val_accuracy"]), f"{m['val_f1']:.3f}", f"{m['val_event_f1']:.3f}",
+                 f"{m['val_roc_auc']:.3f}", f"{m['train_time_s']:.1f}") for n, m in models.items()]  # fmt: skip
+
+
+def _part2_multi(r: Mapping[str, Any]) -> list[str]:
+    f1, ev = lookup(r, P2, "multi_series.mean_f1"), lookup(r, P2, "multi_series.mean_event_f1")
+    return [_row(tex_escape(n), f"{f1[n]:.3f}", f"{ev[n]:.3f}" if n in ev else "--") for n in f1]
+
+
+def _nab_categories(r: Mapping[str, Any]) -> list[str]:
+    return [_row(tex_escape(c["category"]), integer(c["files"]), integer(c["windows"]), number(1)(c["score"]))
+            for c in lookup(r, NAB, "categories")]
+
+
+def _nab_variants(r: Mapping[str, Any]) -> list[str]:
+    return [_row(tex_escape(v["variant"]), f"{v['standard']:.1f}", f"{v['reward_low_FP_rate']:.1f}",
+                 f"{v['reward_low_FN_rate']:.1f}") for v in lookup(r, NAB, "variants")]
+
+
+def _part4_study(r: Mapping[str, Any]) -> list[str]:
+    variants = lookup(r, P4, "ablation.variants")
+    ref = variants["full recipe"]["val_accuracy"] if "full recipe" in variants else None
+    return [_row(tex_escape(n), pct(v["val_accuracy"]), "--" if ref is None or n == "full recipe"
+                 else signed_points(v["val_accuracy"] - ref), f"{v['val_loss']:.3f}", f"{v['train_s']:.0f}")
+            for n, v in variants.items()]  # fmt: skip
+
+
+def _bonus_models(r: Mapping[str, Any]) -> list[str]:
+    rows = []
+    for key, e in lookup(r, BON, "models").items():
+        m = e["metrics"]
+        rows.append(_row(_vision_name(key, e), millions(PUBLISHED_PARAMS[key]) if key in PUBLISHED_PARAMS else "--",
+                         integer(e["epochs_run"]), pct(m["train"]["accuracy"]), pct(m["val"]["accuracy"]),
+                         pct(m["test"]["accuracy"]), f"{m['test']['f1']:.3f}", f"{m['test']['roc_auc']:.3f}",
+                         f"{e['train_s'] / 60:.1f}"))  # fmt: skip
+    return rows
+
+
+TABLES: tuple[Table, ...] = (
+    Table("pIImodelRows", P2, _part2_models),
+    Table("pIImultiRows", P2, _part2_multi, new=True),
+    Table("nabCategoryRows", NAB, _nab_categories),
+    Table("nabVariantRows", NAB, _nab_variants),
+    Table("pIVstudyRows", P4, _part4_study),
+    Table("bonusRows", BON, _bonus_models),
+)
+
+
+# ----------------------------------------------------------------------------- results.tex
+
+
+def load_results(folder: Path = RESULTS_DIR) -> dict[str, Any]:
+    """Every ``results/*.json`` as ``{stem: payload}`` (NaN allowed, as the notebooks write it)."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+
+
+@dataclass
+class Rendered:
+    text: str  # the contents of report/results.tex
+    values: dict[str, str]  # macro name -> expansion
+    pending: list[str]  # "<file>.json: <key>" shown as placeholders (draft only)
+
+
+def render(results: Mapping[str, Any], draft: bool = False) -> Rendered:
+    """The macro file for ``results``. Raises :class:`MissingKey` (all missing keys named) unless
+    ``draft`` and every missing key is a ``new`` one."""
+    names = [d.name for d in (*SPEC, *TABLES)] + list(PUBLISHED)
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    bad = [n for n in names if not re.fullmatch(r"[A-Za-z]+", n)]
+    if dupes or bad:
+        raise ValueError(f"macro names must be unique and letters only: duplicates {dupes}, invalid {bad}")
+    values: dict[str, str] = {}
+    pending: list[str] = []
+    errors: list[MissingKey] = []
+    lines = ["% Generated by `python -m a2.report prepare` from results/*.json: do not edit.",
+             "% The declarations are SPEC and TABLES in src/a2/report.py."]  # fmt: skip
+    for d in (*SPEC, *TABLES):
+        try:
+            body = d.render(results)
+        except MissingKey as e:
+            source, path, _ = e.missing[0]
+            if not (draft and d.new):
+                errors.append(MissingKey(source, path, [d.name]))
+                continue
+            where = f"{source}.json: {path}"
+            if where not in pending:
+                pending.append(where)
+            body = r"\pending{" + tex_escape(where) + "}" + (r" \\" if isinstance(d, Table) else "")
+        values[d.name] = body
+        if isinstance(d, Table):
+            lines.append(f"% table from {d.source}.json\n\\newcommand{{\\{d.name}}}{{%\n{body}}}")
+        else:
+            origin = ", ".join(d.path) if isinstance(d.path, tuple) else d.path
+            lines.append(f"\\newcommand{{\\{d.name}}}{{{body}}}  % {d.source}.json: {origin}")
+    if errors:
+        raise MissingKey.merge(errors)
+    lines.append("% published reference values (not results of this repository); sources in src/a2/report.py")
+    for name, body in PUBLISHED.items():
+        values[name] = body
+        lines.append(f"\\newcommand{{\\{name}}}{{{body}}}")
+    return Rendered("\n".join(lines) + "\n", values, pending)
+
+
+def parse_macros(text: str) -> dict[str, str]:
+    """``{name: expansion}`` of the one-line ``\\newcommand`` definitions in a results.tex text."""
+    return {m[1]: m[2] for m in re.finditer(r"^\\newcommand\{\\([A-Za-z]+)\}\{(.*)\}(?:  % .*)?$", text, re.M)}
+
+
+# ----------------------------------------------------------------------------- figures and staleness
+
+
+def figure_names(tex: str | None = None) -> list[str]:
+    """Every figure ``report.tex`` places with ``\\reportgraphic{<name>}{...}``, in order."""
+    tex = TEX.read_text() if tex is None else tex
+    tex = re.sub(r"(?<!\\)%.*", "", tex)  # ignore commented-out lines
+    return list(dict.fromkeys(re.findall(r"\\reportgraphic\{([^}]+)\}", tex)))
+
+
+def optional_figure_names(tex: str | None = None) -> list[str]:
+    """Figures ``report.tex`` shows only when a notebook saved them (``\\optionalfigure{<name>}...``)."""
+    tex = re.sub(r"(?<!\\)%.*", "", TEX.read_text() if tex is None else tex)
+    return list(dict.fromkeys(re.findall(r"\\optionalfigure\{([^}]+)\}", tex)))
+
+
+def figure_path(name: str) -> Path:
+    return REPORT_DIR / "figures" / f"{name}.pdf"
+
+
+def missing_figures() -> list[str]:
+    return [n for n in figure_names() if not figure_path(n).is_file()]
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+
+
+def input_hashes() -> dict[str, str]:
+    """sha256 of every input of the report PDF, keyed by path relative to the repository."""
+    paths = [REPORT_DIR / s for s in SOURCES] + [MACROS] + sorted(RESULTS_DIR.glob("*.json"))
+    paths += [figure_path(n) for n in dict.fromkeys([*figure_names(), *optional_figure_names()])]
+    return {p.relative_to(REPO_ROOT).as_posix(): _sha(p) for p in paths}
+
+
+def combined_hash(hashes: Mapping[str, str]) -> str:
+    text = "".join(f"{path}\t{digest}\n" for path, digest in sorted(hashes.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def pdf_hash(pdf: Path = PDF) -> str | None:
+    """The ``sha256:<hex>`` the build stored in the PDF keywords (None if absent)."""
+    from pypdf import PdfReader  # only the staleness check needs it
+
+    meta = PdfReader(str(pdf)).metadata or {}
+    match = re.search(r"sha256:([0-9a-f]{64})", str(meta.get("/Keywords", "")))
+    return match.group(1) if match else None
+
+
+def stale_inputs() -> list[str]:
+    """Why the committed PDF does not match its inputs (empty when it is current)."""
+    if not PDF.is_file():
+        return [f"{PDF.name} is missing"]
+    if not LOCK.is_file():
+        return [f"{LOCK.relative_to(REPO_ROOT)} is missing"]
+    lock = json.loads(LOCK.read_text())
+    current = input_hashes()
+    problems = []
+    if pdf_hash() != lock.get("sha256"):
+        problems.append(f"{PDF.name} was not built together with {LOCK.name}")
+    old = lock.get("inputs", {})
+    for path in sorted(set(current) | set(old)):
+        if current.get(path) != old.get(path):
+            problems.append(f"{path} changed since the build" if path in old and path in current
+                            else f"{path} {'added' if path in current else 'removed'} since the build")
+    if not problems and combined_hash(current) != lock.get("sha256"):
+        problems.append("the combined input hash differs from the lock")
+    return problems
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def _banner(title: str, items: Sequence[str]) -> str:
+    bar = "!" * 78
+    return "\n".join([bar, f"!! {title}", *(f"!!   {i}" for i in items), bar])
+
+
+def prepare(draft: bool = False) -> Rendered:
+    """Write ``report/results.tex``; in a final build, fail on any missing key or figure."""
+    try:  # keys that every results file should have fail at once; new keys are listed below with the figures
+        rendered = render(load_results(), draft=True)
+    except MissingKey as e:
+        hint = "Update the key path in SPEC (src/a2/report.py) or rerun the notebook."
+        raise SystemExit(f"report: {e}\n{hint}") from None
+    figures = missing_figures()
+    placeholders = [f"figure not yet generated: report/figures/{n}.pdf" for n in figures]
+    placeholders += [f"results key not yet written: {p}" for p in rendered.pending]
+    if placeholders and not draft:
+        raise SystemExit(_banner("assignment2_report.pdf not built: inputs missing (rerun the notebooks, or "
+                                 "`make report DRAFT=1` for a draft with placeholders)", placeholders))
+    if MACROS.exists() and MACROS.read_text() == rendered.text:
+        print(f"{MACROS.relative_to(REPO_ROOT)} is up to date")
+    else:
+        MACROS.write_text(rendered.text)
+        print(f"wrote {MACROS.relative_to(REPO_ROOT)} ({len(rendered.values)} macros)")
+    if placeholders:
+        print(_banner("DRAFT: the PDF shows placeholders for", placeholders), file=sys.stderr)
+    return rendered
+
+
+def placeholders() -> list[str]:
+    """What a build from the current inputs would show as placeholders."""
+    pending = render(load_results(), draft=True).pending
+    return [f"report/figures/{n}.pdf" for n in missing_figures()] + pending
+
+
+def write_lock(draft: bool = False) -> dict[str, Any]:
+    """Record the inputs the PDF was just built from (after ``latexmk``)."""
+    from pypdf import PdfReader
+
+    hashes = input_hashes()
+    lock = {"sha256": combined_hash(hashes), "pages": len(PdfReader(str(PDF)).pages), "draft": draft,
+            "placeholders": placeholders(), "inputs": hashes}  # fmt: skip
+    if pdf_hash() != lock["sha256"]:
+        raise SystemExit(f"report: {PDF.name} does not carry the current input hash; an input changed during the build")
+    LOCK.write_text(json.dumps(lock, indent=1) + "\n")
+    print(f"wrote {LOCK.relative_to(REPO_ROOT)} ({lock['pages']} pages)")
+    if lock["placeholders"]:
+        print(_banner(f"{PDF.name} is a DRAFT with placeholders", lock["placeholders"]), file=sys.stderr)
+    return lock
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m a2.report", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("command", choices=["prepare", "hash", "lock", "check"])
+    parser.add_argument("--draft", action="store_true", help="allow placeholders for missing figures and new keys")
+    args = parser.parse_args(argv)
+    if args.command == "prepare":
+        prepare(args.draft)
+    elif args.command == "hash":
+        print(combined_hash(input_hashes()))
+    elif args.command == "lock":
+        write_lock(args.draft)
+    else:
+        problems = stale_inputs()
+        for p in problems:
+            print(f"stale: {p}")
+        if not problems:
+            print(f"{PDF.name} is built from the current inputs")
+        return 1 if problems else 0
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,294 @@
+"""assignment2_report.pdf: its numbers equal results/*.json, missing keys are named, and the PDF is current."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from a2 import report
+from a2.report import (
+    AGREED_FIGURES,
+    FORMATS,
+    SPEC,
+    TABLES,
+    MissingKey,
+    Value,
+    integer,
+    load_results,
+    lookup,
+    millions,
+    parse_macros,
+    pct,
+    render,
+    signed_points,
+)
+
+
+@pytest.fixture(scope="module")
+def results():
+    return load_results()
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict[str, str]:
+    assert report.MACROS.is_file(), "report/results.tex is missing; run `make report`"
+    return parse_macros(report.MACROS.read_text())
+
+
+# ----------------------------------------------------------------------------- formatting
+
+
+def test_formats():
+    assert integer(22683) == "22{,}683" and integer(48) == "48"
+    assert pct(0.9567474) == r"95.67\%" and FORMATS["pct1"](0.5) == r"50.0\%"
+    assert millions(689_011) == "0.69M" and millions(2_799_651) == "2.80M" and millions(11_689_512) == "11.7M"
+    assert millions(133_047_848) == "133M"
+    assert signed_points(0.0123) == "+1.23" and signed_points(-0.004) == "$-$0.40" and signed_points(0.0) == "0.00"
+    assert FORMATS["text"]("a_b 5%") == r"a\_b 5\%"
+    assert FORMATS["f1"](float("nan")) == "--"
+    assert FORMATS["count"]([1, 2, 3]) == "3" and FORMATS["count"](4) == "4"
+
+
+def test_vit_extras_follow_the_config():
+    assert report._vit_extras({"stem": "conv", "lsa": True}).startswith("a convolutional stem and locality")
+    assert report._vit_extras({"stem": "patch", "lsa": False}).startswith("the plain patch embedding")
+
+
+def test_window_span():
+    assert report._window_span(48, "30min", "0 days 00:05:00") == "24 hours"
+    assert report._window_span(96, None, "0 days 00:05:00") == "8 hours"
+    assert report._window_span(48, "2h", "") == "4 days"
+
+
+def test_vision_names_are_honest():
+    entry = {"params": 689_011, "config": {"width": 0.25}}
+    assert report._vision_name("vgg13", entry) == "VGG-13 (width 0.25, 0.69M params)"
+
+
+# ----------------------------------------------------------------------------- macros equal their JSON source
+
+
+def test_committed_macro_file_is_generated_from_current_results(results):
+    expected = render(results, draft=True).text
+    assert report.MACROS.read_text() == expected, "results/*.json changed since report/results.tex; run `make report`"
+
+
+def _check(value: Value, macro: str, source) -> None:
+    """An independent reading of ``macro`` compared with the JSON value (not a call of the formatter)."""
+    if value.fmt in ("pct", "pct1"):
+        digits = 2 if value.fmt == "pct" else 1
+        assert macro.endswith(r"\%")
+        assert float(macro[:-2]) == pytest.approx(100 * source, abs=0.51 * 10**-digits)
+    elif value.fmt in ("int", "count"):
+        expected = len(source) if isinstance(source, list) else source
+        assert int(macro.replace("{,}", "")) == round(expected)
+    elif value.fmt in ("f1", "f2", "f3", "f4"):
+        digits = int(value.fmt[1])
+        assert float(macro) == pytest.approx(source, abs=0.51 * 10**-digits)
+    elif value.fmt == "millions":
+        assert float(macro.rstrip("M")) * 1e6 == pytest.approx(source, rel=0.01)
+    elif value.fmt == "text":
+        assert macro.replace("\\", "") == str(source)
+    else:
+        pytest.fail(f"no independent check for format {value.fmt!r}")
+
+
+SIMPLE = [v for v in SPEC if isinstance(v.path, str) and isinstance(v.fmt, str)]
+
+
+@pytest.mark.parametrize("value", SIMPLE, ids=[v.name for v in SIMPLE])
+def test_every_macro_equals_its_json_source(value: Value, results, committed):
+    assert value.name in committed, f"\\{value.name} is not defined in report/results.tex; run `make report`"
+    macro = committed[value.name]
+    try:
+        source = lookup(results, value.source, value.path)
+    except MissingKey:
+        assert value.new and macro.startswith(r"\pending{"), f"\\{value.name}: key missing but no placeholder"
+        return
+    _check(value, macro, source)
+
+
+DERIVED = [v for v in SPEC if v not in SIMPLE]
+
+
+@pytest.mark.parametrize("value", DERIVED, ids=[v.name for v in DERIVED])
+def test_derived_macros_equal_their_definition(value: Value, results, committed):
+    try:
+        expected = value.render(results)
+    except MissingKey:
+        assert value.new and committed[value.name].startswith(r"\pending{")
+        return
+    assert committed[value.name] == expected
+
+
+def test_verdicts_follow_the_numbers(results, committed):
+    p4 = results["part_4"]
+    assert committed["pIVversusBase"] == ("above" if p4["test"]["accuracy"] > p4["baseline"]["test_accuracy"]
+                                          else "below")  # fmt: skip
+    p2 = results["part_2"]
+    assert committed["pIIbestModel"] == report.tex_escape(p2["best_model"])
+    bonus = results["bonus"]["models"]
+    best = max(bonus, key=lambda k: bonus[k]["test_accuracy"])
+    assert committed["bonusBest"].startswith(report.DISPLAY_NAMES[best] + " (")
+
+
+def test_tables_hold_the_json_values(results):
+    text = render(results, draft=True).text
+    for key, entry in results["bonus"]["models"].items():
+        assert report._vision_name(key, entry) in text
+        assert pct(entry["metrics"]["test"]["accuracy"]) in text
+    variants = results["part_4"]["ablation"]["variants"]
+    ref = variants["full recipe"]["val_accuracy"]
+    for name, v in variants.items():
+        assert report.tex_escape(name) + " & " + pct(v["val_accuracy"]) in text
+        if name != "full recipe":
+            assert signed_points(v["val_accuracy"] - ref) in text
+    for m in results["part_2"]["models"].values():
+        assert integer(m["params"]) in text and f"{m['val_f1']:.3f}" in text
+
+
+# ----------------------------------------------------------------------------- missing keys
+
+
+def test_missing_key_names_file_key_and_macro(results):
+    broken = copy.deepcopy(results)
+    del broken["part_4"]["test"]["accuracy"]
+    with pytest.raises(MissingKey) as err:
+        render(broken, draft=True)  # an existing key is never replaced by a placeholder
+    assert str(err.value) == ("results/part_4.json has no key 'test.accuracy' "
+                              r"(needed by \pIVtestAccuracy, \pIVversusBase, \pIVversusNBSVM)")
+
+
+def test_every_missing_key_is_listed(results):
+    broken = copy.deepcopy(results)
+    del broken["part_2"]["window"], broken["nab"]["files"]
+    with pytest.raises(MissingKey) as err:
+        render(broken)
+    assert "part_2.json has no key 'window'" in str(err.value) and "nab.json has no key 'files'" in str(err.value)
+
+
+def test_missing_results_file_is_named(results):
+    broken = {k: v for k, v in results.items() if k != "bonus"}
+    with pytest.raises(MissingKey, match=r"^results/bonus\.json is missing \(needed by \\bonus"):
+        render(broken, draft=True)
+
+
+def test_new_key_is_a_placeholder_only_in_a_draft(results):
+    broken = copy.deepcopy(results)
+    broken["part_2"]["test"].pop("loss", None)
+    with pytest.raises(MissingKey, match=r"part_2\.json has no key 'test\.loss'"):
+        render(broken)
+    draft = render(broken, draft=True)
+    assert "part_2.json: test.loss" in draft.pending
+    assert r"\newcommand{\pIItestLoss}{\pending{part\_2.json: test.loss}}" in draft.text
+
+
+# ----------------------------------------------------------------------------- report.tex and the spec agree
+
+
+def test_report_tex_uses_only_defined_macros_and_every_macro_is_used(results):
+    tex = report.TEX.read_text()
+    defined = set(render(results, draft=True).values)
+    used = set(re.findall(r"\\((?:pII|pIV|nab|bonus)[A-Za-z]*)", tex))
+    assert used <= defined, f"undefined in SPEC/TABLES: {sorted(used - defined)}"
+    unused = {d.name for d in (*SPEC, *TABLES)} - used
+    assert not unused, f"declared but not used in report.tex: {sorted(unused)}"
+
+
+def test_report_places_every_agreed_figure():
+    names = report.figure_names()
+    assert set(AGREED_FIGURES) <= set(names), f"not placed in report.tex: {set(AGREED_FIGURES) - set(names)}"
+    assert report.figure_names(r"% \reportgraphic{old}{1pt}" + "\n" + r"\reportgraphic{a}{1pt}") == ["a"]
+    assert report.optional_figure_names(r"\optionalfigure{nab_example}{1pt}{c}") == ["nab_example"]
+
+
+# ----------------------------------------------------------------------------- staleness lock
+
+
+def _tree(tmp_path, monkeypatch):
+    """A copy of the report inputs under tmp_path, with a2.report pointed at it."""
+    (tmp_path / "report" / "figures").mkdir(parents=True)
+    for name in report.SOURCES:
+        shutil.copy(report.REPORT_DIR / name, tmp_path / "report" / name)
+    shutil.copy(report.MACROS, tmp_path / "report" / "results.tex")
+    shutil.copytree(report.RESULTS_DIR, tmp_path / "results")
+    rep = tmp_path / "report"
+    paths = {"REPO_ROOT": tmp_path, "REPORT_DIR": rep, "RESULTS_DIR": tmp_path / "results", "PDF": tmp_path / "a.pdf",
+             "MACROS": rep / "results.tex", "TEX": rep / "report.tex", "LOCK": rep / "report.lock.json"}  # fmt: skip
+    for attr, value in paths.items():
+        monkeypatch.setattr(report, attr, value)
+    return tmp_path
+
+
+def test_hash_covers_sources_results_and_figures(tmp_path, monkeypatch):
+    root = _tree(tmp_path, monkeypatch)
+    h0 = report.combined_hash(report.input_hashes())
+    assert h0 == report.combined_hash(report.input_hashes())  # deterministic
+    (root / "results" / "part_4.json").write_text((root / "results" / "part_4.json").read_text() + " ")
+    h1 = report.combined_hash(report.input_hashes())
+    (root / "report" / "figures" / "part4_roc.pdf").write_bytes(b"%PDF-1.4 figure")
+    h2 = report.combined_hash(report.input_hashes())
+    (root / "report" / "theory_part3.tex").write_text("changed")
+    h3 = report.combined_hash(report.input_hashes())
+    (root / "report" / "figures" / "nab_example.pdf").write_bytes(b"%PDF-1.4 optional figure")
+    h4 = report.combined_hash(report.input_hashes())
+    assert len({h0, h1, h2, h3, h4}) == 5
+
+
+def test_stale_inputs_names_what_changed(tmp_path, monkeypatch):
+    root = _tree(tmp_path, monkeypatch)
+    hashes = report.input_hashes()
+    lock = {"sha256": report.combined_hash(hashes), "inputs": hashes}
+    (root / "report" / "report.lock.json").write_text(json.dumps(lock))
+    (root / "a.pdf").write_bytes(b"%PDF")
+    monkeypatch.setattr(report, "pdf_hash", lambda pdf=None: lock["sha256"])
+    assert report.stale_inputs() == []
+    (root / "results" / "nab.json").write_text("{}")
+    assert report.stale_inputs() == ["results/nab.json changed since the build"]
+    monkeypatch.setattr(report, "pdf_hash", lambda pdf=None: "0" * 64)
+    assert "a.pdf was not built together with report.lock.json" in report.stale_inputs()
+
+
+@pytest.fixture(scope="module")
+def lock():
+    pytest.importorskip("pypdf")
+    assert report.PDF.is_file(), "assignment2_report.pdf is missing; build it with `make report` and commit it"
+    assert report.LOCK.is_file(), "report/report.lock.json is missing; build the PDF with `make report`"
+    return json.loads(report.LOCK.read_text())
+
+
+def test_pdf_built_from_current_inputs(lock):
+    """Fails when a source, a results file or a figure changed after the PDF was built."""
+    problems = report.stale_inputs()
+    assert not problems, "assignment2_report.pdf is stale; run `make report` and commit:\n" + "\n".join(problems)
+
+
+def test_pdf_has_no_placeholders(lock):
+    """A draft (`make report DRAFT=1`) shows placeholders for missing figures and keys; it must not ship."""
+    assert not lock["placeholders"] and not lock["draft"], (
+        "assignment2_report.pdf is a draft with placeholders; rerun the notebooks, then `make report`:\n  "
+        + "\n  ".join(lock["placeholders"]))
+
+
+def test_pdf_length(lock):
+    assert 8 <= lock["pages"] <= 18
+
+
+# ----------------------------------------------------------------------------- LaTeX (only where TeX is installed)
+
+
+@pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk not installed (TeX is only needed for the PDF)")
+def test_report_compiles(tmp_path):
+    """report.tex compiles with the committed macros (placeholders allowed: this checks the TeX only)."""
+    proc = subprocess.run(
+        ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", f"-outdir={tmp_path}", "report.tex"],
+        cwd=report.REPORT_DIR, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    log = (tmp_path / "report.log").read_text(errors="replace")
+    assert "Citation" not in log or "undefined" not in log.split("Citation", 1)[1][:200]
