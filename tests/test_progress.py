@@ -28,3 +28,10 @@ def test_off_mode_and_manual_updates(monkeypatch, capsys):
     with progress(total=5, desc="stage") as bar:
         bar.update(5)
     assert capsys.readouterr().out == ""
+
+
+def test_plain_mode_long_loops_print_about_ten_lines(monkeypatch, capsys):
+    monkeypatch.setenv("A2_PROGRESS", "plain")
+    assert sum(1 for _ in progress(range(1000), desc="rows")) == 1000
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 10 and lines[-1].startswith("rows 1000/1000")

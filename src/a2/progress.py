@@ -3,7 +3,8 @@
 In a live Jupyter session (or a terminal) students get ``tqdm.auto`` bars. When a notebook is
 executed non-interactively (papermill, nbclient, ``main.py``, the tests) a saved bar would be
 frozen mid-update and a widget would bloat the notebook with state, so progress becomes plain
-text instead: outer loops print one short line per step ("epoch 3/10 ..."), inner loops are silent.
+text instead: outer loops print one short line per step ("epoch 3/10 ...", or about every 10 % of a
+long loop), inner loops are silent.
 
 ``A2_PROGRESS=bars|plain|off`` forces a mode. Otherwise a kernel whose current request does not
 allow stdin (how papermill and nbclient execute cells) counts as non-interactive.
@@ -20,6 +21,7 @@ from typing import Any, Literal, TypeVar
 from tqdm.auto import tqdm
 
 T = TypeVar("T")
+SHORT_LOOP = 50  # loops up to this long print a line per item when saved; longer ones about every 10 %
 Mode = Literal["bars", "plain", "off"]
 
 
@@ -49,7 +51,7 @@ class _PlainProgress:
         self.lines = lines
         self.n = 0
         self.postfix = ""
-        self.start = time.perf_counter()
+        self.start = self.last_print = time.perf_counter()
 
     def __iter__(self) -> Iterator[Any]:
         for item in self.iterable or ():
@@ -60,11 +62,20 @@ class _PlainProgress:
         return self.total or 0
 
     def update(self, n: int = 1) -> None:
-        self.n += n
-        if self.lines:
+        before, self.n = self.n, self.n + n
+        if self.lines and self._due(before):
             total = f"/{self.total}" if self.total else ""
             extra = f" {self.postfix}" if self.postfix else ""
             print(f"{self.desc} {self.n}{total} ({time.perf_counter() - self.start:.0f} s){extra}", flush=True)
+            self.last_print = time.perf_counter()
+
+    def _due(self, before: int) -> bool:
+        """Every step of a short loop (epochs, files); about every 10 % of a long one (reviews, rows)."""
+        if self.total and self.total <= SHORT_LOOP:
+            return True
+        if self.total:
+            return self.n >= self.total or 10 * self.n // self.total > 10 * before // self.total
+        return time.perf_counter() - self.last_print >= 30.0
 
     def set_postfix(self, ordered_dict: dict[str, Any] | None = None, refresh: bool = True, **kwargs: Any) -> None:
         items = {**(ordered_dict or {}), **kwargs}
