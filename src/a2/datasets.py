@@ -339,6 +339,11 @@ def _fetch_file(url: str, folder: Path, fname: str, checksum: str | None, unpack
     logger.setLevel(logging.WARNING)  # the progress bar says enough; no "SHA256 hash of downloaded file" lines
     try:
         fetcher.fetch(fname, processor=processor, downloader=pooch.HTTPDownloader(progressbar=True, timeout=60))
+    except ValueError as err:
+        if "hash" not in str(err):
+            raise
+        raise ChecksumError(f"the file downloaded from {url} does not have the published hash {checksum} "
+                            f"(pooch deleted it)", "retry later; if it keeps failing, download it by hand") from None
     finally:
         logger.setLevel(level)
     return folder / "unpacked" if unpack else folder / fname
