@@ -117,8 +117,9 @@ def write_json(path: str | os.PathLike[str], payload: Any) -> Path:
     return write_text(path, json.dumps(plain, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """Parse a JSON file strictly (no NaN/Infinity tokens); :class:`DataError` names the file and line."""
+def read_json(path: str | os.PathLike[str], *, allow_nan: bool = False) -> Any:
+    """Parse a JSON file (strictly: no NaN/Infinity tokens unless ``allow_nan``); :class:`DataError` names
+    the file and line."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -131,7 +132,7 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         raise ValueError(f"{token} is not a number JSON allows")
 
     try:
-        return json.loads(text, parse_constant=refuse)
+        return json.loads(text, parse_constant=None if allow_nan else refuse)
     except json.JSONDecodeError as err:
         raise DataError(f"{path} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); "
                         f"it may be truncated", "restore it (git checkout) or rerun what writes it") from err
