@@ -126,7 +126,7 @@ def read_json(path: str | os.PathLike[str], *, allow_nan: bool = False) -> Any:
     except FileNotFoundError as err:
         raise DataError(f"{path} does not exist", "check the path") from err
     except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"cannot read {path}: {err}", "restore the file (git checkout / rerun what writes it)") from err
+        raise DataError(f"cannot read {path}: {err}", "restore it (git checkout) or rerun what writes it") from err
 
     def refuse(token: str) -> Any:
         raise ValueError(f"{token} is not a number JSON allows")
