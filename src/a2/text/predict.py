@@ -90,7 +90,7 @@ def read_bundle(path: str | Path) -> dict[str, Any]:
         have = sorted(data)[:8] if isinstance(data, dict) else type(data).__name__
         raise WeightsError(f"{path} is not a Part IV Transformer weights file: it lacks "
                            f"{[k for k in REQUIRED_KEYS if not isinstance(data, dict) or k not in data]} "
-                           f"(it has {have})", _FIX)
+                           f"; it has {have}", _FIX)
     return data
 
 
