@@ -267,3 +267,31 @@ def test_mirror_passes_verification(name, tmp_path, monkeypatch):
         pytest.skip(f"{name} not available; set A2_DATA_DIR")
     monkeypatch.delenv("A2_VERIFY_DATA", raising=False)
     datasets.verify(folder, datasets.REGISTRY[name])
+
+
+def test_download_is_retried_after_a_server_error(tmp_path, isolated, monkeypatch):
+    """pooch retries: the first request gets a 503, the second the file."""
+    www = tmp_path / "flaky"
+    www.mkdir()
+    checksum = make_zip(www / "toy.zip", {"toy-main/data/a.csv": b"t,v\n"})
+    hits = []
+
+    class Flaky(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            if len(hits) == 1:
+                self.send_error(503, "busy")
+            else:
+                super().do_GET()
+
+        def log_message(self, *a):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Flaky, directory=str(www)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    monkeypatch.setattr(datasets, "DOWNLOAD_RETRIES", 1)
+    try:
+        path = locate(toy_spec(f"http://127.0.0.1:{httpd.server_address[1]}/toy.zip", checksum))
+    finally:
+        httpd.shutdown()
+    assert len(hits) == 2 and (path / "data" / "a.csv").read_bytes() == b"t,v\n"
