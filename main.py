@@ -116,6 +116,14 @@ def preflight(notebooks: Mapping[str, Path], root: Path) -> None:
             datasets.locate(name)
 
 
+def kernel_env(root: Path) -> dict[str, str]:
+    """What the kernels need: the output folder, plain progress lines, and *this* checkout's ``src``
+    first on the path (else a kernel imports whichever ``a2`` is installed, maybe another checkout's)."""
+    path = os.environ.get("PYTHONPATH", "")
+    return {"A2_OUTPUT_DIR": str(root), "A2_PROGRESS": "plain",
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "src"), path) if p)}
+
+
 class NotebookFailed(A2Error):
     """A notebook raised; the message carries the error of the cell and where its traceback is."""
 
@@ -124,7 +132,7 @@ def execute(notebooks: Mapping[str, Path], fast: bool, root: Path) -> dict[str, 
     """Run each notebook into ``build/run/`` and replace its destination only on success; wall times."""
     import papermill as pm  # heavy (jupyter); only needed when notebooks actually run
 
-    os.environ.update(A2_OUTPUT_DIR=str(root), A2_PROGRESS="plain")  # inherited by every kernel
+    os.environ.update(kernel_env(root))  # inherited by every kernel
     timings = {}
     for i, (key, path) in enumerate(notebooks.items(), 1):
         rel = path.relative_to(ROOT)

@@ -152,3 +152,10 @@ def test_papermill_noise_is_filtered_but_real_warnings_stay():
     assert not drop.filter(make("Unable to parse line 11 'VGG = dict(width=0.25)'."))
     assert drop.filter(make("Something real happened"))
     assert "--IPKernelApp.log_level=ERROR" in main.KERNEL_ARGS
+
+
+def test_kernels_import_this_checkout_and_print_plain_progress(monkeypatch, tmp_path):
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    env = main.kernel_env(tmp_path)
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(ROOT / "src"), "/elsewhere"]
+    assert env["A2_PROGRESS"] == "plain" and env["A2_OUTPUT_DIR"] == str(tmp_path)
