@@ -162,3 +162,22 @@ def test_predict_proba_keeps_order():
     alone = np.concatenate([predict.predict_proba(m, [s]) for s in seqs])
     np.testing.assert_allclose(together, alone, atol=1e-5)
     assert predict.log_loss(np.array([[0.5, 0.5]]), [1]) == pytest.approx(np.log(2))
+
+
+def test_missing_nltk_data_is_a_one_line_error(weights, monkeypatch, capsys):
+    def no_data(*a, **k):
+        raise LookupError("NLTK data (stopwords, punkt_tab) not found")
+
+    monkeypatch.setattr(predict, "tokenize", no_data)
+    assert predict.main(["good", "film", "--weights", str(weights)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the NLTK data") and "A2_DATA_DIR" in err and err.count("\n") == 1
+
+
+def test_weights_with_python_objects_are_refused(tmp_path):
+    import fractions
+
+    path = tmp_path / "obj.pt"
+    torch.save({"state_dict": {}, "config": fractions.Fraction(1, 3), "vocab": [], "text_config": {}}, path)
+    with pytest.raises(WeightsError, match="holds Python objects"):
+        predict.Predictor.load(path)

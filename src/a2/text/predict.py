@@ -81,10 +81,15 @@ def read_bundle(path: str | Path) -> dict[str, Any]:
         raise WeightsError(f"{path} is empty (0 bytes)", _FIX)
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, EOFError, ValueError, zipfile.BadZipFile, OSError,
-            AttributeError, KeyError, IndexError, TypeError) as err:
-        first = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
-        raise WeightsError(f"{path} is not a readable weights file (truncated, or not made by torch.save): {first}",
+    except pickle.UnpicklingError as err:
+        if "Unsupported global" not in str(err):  # else: garbage bytes that happen to parse as a pickle
+            raise WeightsError(f"{path} is not a readable weights file (truncated, or not made by torch.save)",
+                               _FIX) from None
+        raise WeightsError(f"{path} holds Python objects, not only tensors and plain values, so it is not loaded "
+                           f"(weights_only: loading such a file could run code)", _FIX) from None
+    except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, AttributeError, KeyError, IndexError,
+            TypeError):
+        raise WeightsError(f"{path} is not a readable weights file (truncated, or not made by torch.save)",
                            _FIX) from None
     if not isinstance(data, dict) or any(k not in data for k in REQUIRED_KEYS):
         have = sorted(data)[:8] if isinstance(data, dict) else type(data).__name__
@@ -241,11 +246,17 @@ def _main(argv: Sequence[str] | None) -> int:
     predictor = Predictor.load(weights)
     if not predictor.threshold_stored:
         print(f"note: {weights} stores no decision threshold; using {DEFAULT_THRESHOLD}", file=sys.stderr)
+    try:
+        results = predictor.predict(texts) if texts is not None else [predictor(" ".join(args.text))]
+    except LookupError:  # raised by nltk_data_dir() when the stop words cannot be found or downloaded
+        raise DataError("the NLTK data (stop words) that tokenisation needs were not found",
+                        "set A2_DATA_DIR to a folder holding nltk_data/, e.g. export A2_DATA_DIR=../shared/data") \
+            from None
     if texts is not None:
-        for result in predictor.predict(texts):
+        for result in results:
             print(tsv_line(result))
         return 0
-    result = predictor(" ".join(args.text))
+    result = results[0]
     print(f"{result['label']} (probability {result['probability']:.3f}, P(pos) {result['p_pos']:.3f}, "
           f"threshold {predictor.threshold:g})")
     for note in result["notes"]:
