@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import logging
 import os
 import shutil
@@ -135,7 +136,10 @@ def _fetch_nltk(target: Path) -> None:
     import nltk  # heavy, and needed only for this download
 
     for package in ("stopwords", "punkt_tab"):
-        if not nltk.download(package, download_dir=str(target), quiet=True, raise_on_error=True):
+        chatter = io.StringIO()  # nltk prints "[nltk_data] Error loading ..." even when quiet; the error says it
+        ok = nltk.download(package, download_dir=str(target), quiet=True, raise_on_error=True,
+                           print_error_to=chatter)
+        if not ok:
             raise OSError(f"nltk.download({package!r}) failed")
 
 

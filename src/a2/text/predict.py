@@ -244,14 +244,14 @@ def _main(argv: Sequence[str] | None) -> int:
     texts = read_lines(source) if source is not None else None
     weights = Path(args.weights) if args.weights else weights_path("part_4_transformer.pt")
     predictor = Predictor.load(weights)
-    if not predictor.threshold_stored:
-        print(f"note: {weights} stores no decision threshold; using {DEFAULT_THRESHOLD}", file=sys.stderr)
     try:
         results = predictor.predict(texts) if texts is not None else [predictor(" ".join(args.text))]
     except LookupError:  # raised by nltk_data_dir() when the stop words cannot be found or downloaded
         raise DataError("the NLTK data (stop words) that tokenisation needs were not found",
                         "set A2_DATA_DIR to a folder holding nltk_data/, e.g. export A2_DATA_DIR=../shared/data") \
             from None
+    if not predictor.threshold_stored:
+        print(f"note: {weights} stores no decision threshold; using {DEFAULT_THRESHOLD}", file=sys.stderr)
     if texts is not None:
         for result in results:
             print(tsv_line(result))
