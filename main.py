@@ -106,8 +106,28 @@ def destination(path: Path, root: Path) -> Path:
     return path if root == ROOT else root / path.relative_to(ROOT)
 
 
+def read_notebook(path: Path) -> Any:
+    """The notebook as an nbformat node; :class:`DataError` naming it if it is not a valid notebook."""
+    import nbformat  # heavy (jupyter); only needed for running or exporting
+
+    try:
+        return nbformat.read(path, as_version=4)
+    except (OSError, ValueError, nbformat.ValidationError) as err:  # NotJSONError is a ValueError
+        raise DataError(f"cannot read notebook {_rel(path)}: {str(err).splitlines()[0][:200]}",
+                        f"restore it with git checkout -- {_rel(path)}") from None
+
+
 def preflight(notebooks: Mapping[str, Path], root: Path) -> None:
-    """Everything that can be checked in seconds, before hours of work: output folders and datasets."""
+    """Everything that can be checked in seconds, before hours of work: notebooks, kernel, folders, datasets."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    for path in notebooks.values():
+        read_notebook(path)
+    try:
+        KernelSpecManager().get_kernel_spec("python3")
+    except NoSuchKernel:
+        raise A2Error("the Jupyter kernel 'python3' is not installed",
+                      "pip install -r requirements.txt (make install does it), which brings ipykernel") from None
     for folder in (root / "results", root / "weights", root / "report" / "figures", SCRATCH,
                    *{destination(p, root).parent for p in notebooks.values()}):
         io.check_writable(folder)
@@ -213,17 +233,12 @@ def update_readme(text_table: str, readme: Path = ROOT / "README.md") -> bool:
 
 
 def export_html(notebooks: Mapping[str, Path], folder: Path) -> None:
-    import nbformat  # heavy (jupyter); only needed for the export
-    from nbconvert import HTMLExporter
+    from nbconvert import HTMLExporter  # heavy; only needed for the export
 
     io.check_writable(folder)
     exporter = HTMLExporter()
     for path in notebooks.values():
-        try:
-            body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
-        except (OSError, ValueError, nbformat.ValidationError) as err:  # NotJSONError is a ValueError
-            raise DataError(f"cannot read notebook {_rel(path)}: {str(err).splitlines()[0][:200]}",
-                            f"restore it with git checkout -- {_rel(path)}") from None
+        body, _ = exporter.from_notebook_node(read_notebook(path))
         target = folder / (path.relative_to(ROOT).as_posix().replace("/", "__").removesuffix(".ipynb") + ".html")
         io.write_text(target, body)
         print(f"exported {_rel(target)}")

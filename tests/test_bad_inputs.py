@@ -72,6 +72,9 @@ MAIN_CASES = {
     "export of a corrupt notebook": (
         lambda t, m: _repo(t, m) and (t / "part_2_autoencoder.ipynb").write_text('{"cells": [') and
         ["--export-html", str(t / "out")], r"cannot read notebook part_2_autoencoder\.ipynb"),
+    "corrupt notebook before a run": (
+        lambda t, m: _repo(t, m) and (t / "part_2_autoencoder.ipynb").write_text("{") and
+        ["--fast", "--only", "part2"], r"cannot read notebook part_2_autoencoder\.ipynb.*git checkout"),
     "A2_OUTPUT_DIR is a file": (
         lambda t, m: _repo(t, m) and m.setenv("A2_OUTPUT_DIR", _a_file(t)) or ["--fast"],
         "A2_OUTPUT_DIR=.* is a file, not a folder"),

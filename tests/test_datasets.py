@@ -55,6 +55,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.delenv("A2_VERIFY_DATA", raising=False)
     monkeypatch.setenv("A2_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(datasets, "DOWNLOAD_RETRIES", 0)  # pooch would wait 1 s + 2 s before giving up
+    monkeypatch.setattr(datasets, "_PASSED", set())  # what this process already verified
     fake_repo = tmp_path / "repo"
     (fake_repo / "data").mkdir(parents=True)
     monkeypatch.setattr(datasets, "REPO_ROOT", fake_repo)
@@ -194,6 +195,7 @@ def test_change_after_verification_is_noticed(isolated, tmp_path, monkeypatch):
     locate(spec)
     csv = tmp_path / "mirror" / "toy" / "data" / "a.csv"
     csv.write_bytes(b"t,w\n")  # same size; the stamp is keyed by size *and* mtime
+    monkeypatch.setattr(datasets, "_PASSED", set())  # a new run
     with pytest.raises(ChecksumError):
         locate(spec)
 

@@ -247,10 +247,15 @@ def _signature(folder: Path) -> str:
     return digest.hexdigest()
 
 
+_PASSED: set[str] = set()  # folders verified (or found stamped) in this process: not even stat'ed again
+
+
 def verify_once(folder: Path, spec: DatasetSpec) -> None:
     """:func:`verify`, skipped when the stamp file says this folder, unchanged, already passed."""
     stamps_path = cache_dir() / _STAMPS
     key = f"{spec.name}|{folder.resolve()}"
+    if key in _PASSED:
+        return
     signature = f"v{_STAMP_VERSION}|{_signature(folder)}"
     try:
         stamps = read_json(stamps_path) if stamps_path.is_file() else {}
@@ -259,10 +264,12 @@ def verify_once(folder: Path, spec: DatasetSpec) -> None:
     if not isinstance(stamps, dict):
         stamps = {}
     if stamps.get(key) == signature:
+        _PASSED.add(key)
         return
     verify(folder, spec)
     if not env_flag("A2_VERIFY_DATA", True):
         return  # only a full verification is remembered
+    _PASSED.add(key)
     stamps[key] = signature
     with contextlib.suppress(OSError):  # a read-only cache folder only costs a verification per run
         write_json(stamps_path, stamps)
