@@ -148,6 +148,21 @@ class NotebookFailed(A2Error):
     """A notebook raised; the message carries the error of the cell and where its traceback is."""
 
 
+def _run_one(pm: Any, path: Path, scratch: Path, fast: bool) -> None:
+    """papermill into ``scratch``; a failing cell becomes :class:`NotebookFailed`, a Ctrl-C stays one."""
+    rel = path.relative_to(ROOT)
+    try:
+        pm.execute_notebook(str(path), str(scratch), parameters={"FAST": fast}, cwd=str(path.parent),
+                            kernel_name="python3", progress_bar=sys.stderr.isatty(), extra_arguments=KERNEL_ARGS)
+    except pm.PapermillExecutionError as err:
+        if err.ename == "KeyboardInterrupt":  # Ctrl-C reached the kernel (same process group) first
+            raise KeyboardInterrupt from None
+        evalue = " ".join(str(err.evalue).split())[:400]
+        raise NotebookFailed(f"{rel} failed in cell {err.exec_count}: {err.ename}: {evalue}",
+                             f"{rel} is unchanged; the executed copy with the full traceback is "
+                             f"{_rel(scratch)}") from None
+
+
 def execute(notebooks: Mapping[str, Path], fast: bool, root: Path) -> dict[str, float]:
     """Run each notebook into ``build/run/`` and replace its destination only on success; wall times."""
     import papermill as pm  # heavy (jupyter); only needed when notebooks actually run
@@ -161,14 +176,7 @@ def execute(notebooks: Mapping[str, Path], fast: bool, root: Path) -> dict[str, 
         print(f"[{i}/{len(notebooks)}] {rel} (FAST={fast}) -> {_rel(target)}", flush=True)
         start = time.perf_counter()
         try:
-            pm.execute_notebook(str(path), str(scratch), parameters={"FAST": fast}, cwd=str(path.parent),
-                                kernel_name="python3", progress_bar=sys.stderr.isatty(),
-                                extra_arguments=KERNEL_ARGS)
-        except pm.PapermillExecutionError as err:
-            evalue = " ".join(str(err.evalue).split())[:400]
-            raise NotebookFailed(f"{rel} failed in cell {err.exec_count}: {err.ename}: {evalue}",
-                                 f"{rel} is unchanged; the executed copy with the full traceback is "
-                                 f"{_rel(scratch)}") from None
+            _run_one(pm, path, scratch, fast)
         except KeyboardInterrupt:
             print(f"\ninterrupted: {rel} is unchanged; the partial run is in {_rel(scratch)}", file=sys.stderr)
             raise

@@ -88,6 +88,15 @@ def test_failed_notebook_is_left_byte_identical(fake_repo, monkeypatch):
     assert "build/run/bad.ipynb" in str(err.value) and (fake_repo / "build" / "run" / "bad.ipynb").is_file()
 
 
+def test_interrupt_inside_the_kernel_counts_as_ctrl_c(fake_repo, monkeypatch):
+    monkeypatch.setenv("A2_OUTPUT_DIR", str(fake_repo))
+    nb = make_notebook(fake_repo / "stop.ipynb", "raise KeyboardInterrupt")
+    before = nb.read_bytes()
+    with pytest.raises(KeyboardInterrupt):
+        main.execute({"stop": nb}, True, fake_repo)
+    assert nb.read_bytes() == before
+
+
 def test_ctrl_c_leaves_the_notebook_byte_identical(fake_repo):
     """A real SIGINT to a real run: exit 130, one line, the committed notebook untouched."""
     nb = make_notebook(fake_repo / "slow.ipynb", "import time\nprint('started', flush=True)\ntime.sleep(60)")
