@@ -111,3 +111,20 @@ def test_private_copy_is_reused_and_not_group_writable(tmp_path):
     assert not (first / "corpora" / "english").stat().st_mode & (stat.S_IWGRP | stat.S_IWOTH)
     assert private_copy(tmp_path / "nltk_data", tmp_path / "cache") == first
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [first.name]  # no leftovers
+
+
+# Caches that still unpickle, to be converted (issue 14.3); remove each entry when its file is fixed.
+PICKLE_TODO = {"text/imdb.py", "text/preprocess.py"}  # TODO(merge): owned by the Part IV branch
+
+
+def test_nothing_in_the_package_unpickles():
+    """No pickle.load(s), torch.load without weights_only=True, or np.load with allow_pickle=True."""
+    import re
+
+    src = Path(__file__).resolve().parents[1] / "src" / "a2"
+    unsafe = re.compile(r"pickle\.loads?\(|allow_pickle\s*=\s*True|weights_only\s*=\s*False|"
+                        r"torch\.load\((?![^)]*weights_only\s*=\s*True)[^)]*\)")
+    found = [f"{p.relative_to(src)}:{n}" for p in sorted(src.rglob("*.py"))
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             if unsafe.search(line) and p.relative_to(src).as_posix() not in PICKLE_TODO]
+    assert found == []

@@ -14,7 +14,7 @@ With a file or stdin, each input line gives one output line ``label<TAB>p_pos<TA
 from __future__ import annotations
 
 import math
-import pickle
+import pickle  # only for the exception class torch.load raises; nothing here unpickles
 import sys
 import zipfile
 from collections.abc import Sequence
