@@ -297,3 +297,14 @@ def test_download_is_retried_after_a_server_error(tmp_path, isolated, monkeypatc
     finally:
         httpd.shutdown()
     assert len(hits) == 2 and (path / "data" / "a.csv").read_bytes() == b"t,v\n"
+
+
+def test_unreadable_copy_is_a_clear_error(isolated, tmp_path, monkeypatch):
+    spec = toy_verified(tmp_path, monkeypatch)
+
+    def denied(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(datasets, "file_hash", denied)  # root reads everything, so simulate chmod 000
+    with pytest.raises(DataError, match=r"cannot read the toy copy at .*: Permission denied \(make it readable"):
+        locate(spec)

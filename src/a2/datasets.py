@@ -304,9 +304,13 @@ def locate(
         raise KeyError(f"Unknown dataset {name!r}; known: {', '.join(REGISTRY)}")
     searched = candidate_dirs(spec.name)
     for folder in searched:
-        if folder.is_dir() and any(folder.iterdir()):
-            verify_once(folder, spec)  # a copy that exists but is bad is reported, never skipped silently
-            return folder
+        try:
+            if folder.is_dir() and any(folder.iterdir()):
+                verify_once(folder, spec)  # a copy that exists but is bad is reported, never skipped silently
+                return folder
+        except OSError as err:  # e.g. a folder or file the user may not read
+            raise DataError(f"cannot read the {spec.name} copy at {folder}: {err.strerror or err}",
+                            f"make it readable (chmod -R u+rX {folder}) or set {ENV_VAR} to another copy") from None
         if folder.exists() and not folder.is_dir():
             raise DataError(f"{folder} is a file, but dataset {spec.name!r} must be a folder", _fix(spec.name))
     if download is None:
