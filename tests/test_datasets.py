@@ -1,4 +1,5 @@
-"""Each way of finding a dataset: env var, ./data, download (ok, failing, bad checksum), not found."""
+"""Each way of finding a dataset: env var, ./data, download with pooch (ok, failing, bad checksum), not found;
+and the verification of local copies (once, remembered; tampered copies refused with the file named)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from functools import partial
 import pytest
 
 from a2 import datasets
-from a2.datasets import DatasetNotFoundError, DatasetSpec, locate
+from a2.datasets import ChecksumError, DatasetNotFoundError, DatasetSpec, locate
+from a2.errors import A2Error, DataError
+
+NAB_MIRROR = next((d for d in datasets.candidate_dirs("nab") if d.is_dir()), None)  # before any monkeypatching
 
 
 @pytest.fixture()
@@ -48,6 +52,10 @@ def isolated(tmp_path, monkeypatch):
     """No A2_DATA_DIR, and the repo's ./data replaced by an empty temp folder."""
     monkeypatch.delenv("A2_DATA_DIR", raising=False)
     monkeypatch.delenv("A2_NO_DOWNLOAD", raising=False)
+    monkeypatch.delenv("A2_VERIFY_DATA", raising=False)
+    monkeypatch.setenv("A2_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(datasets, "DOWNLOAD_RETRIES", 0)  # pooch would wait 1 s + 2 s before giving up
+    monkeypatch.setattr(datasets, "_PASSED", set())  # what this process already verified
     fake_repo = tmp_path / "repo"
     (fake_repo / "data").mkdir(parents=True)
     monkeypatch.setattr(datasets, "REPO_ROOT", fake_repo)
@@ -98,7 +106,7 @@ def test_download_plain_file(server, isolated):
 def test_checksum_mismatch_leaves_no_partial_file(server, isolated):
     www, base = server
     make_zip(www / "toy.zip", {"toy-main/data/a.csv": b"t,v\n"})
-    with pytest.raises(DatasetNotFoundError, match="sha256 is"):
+    with pytest.raises(DatasetNotFoundError, match="does not have the published hash"):
         locate(toy_spec(f"{base}/toy.zip", "sha256:" + "0" * 64))
     assert list((isolated / "data").iterdir()) == []
 
@@ -123,3 +131,180 @@ def test_registry_urls_are_canonical():
     assert datasets.REGISTRY["imdb"].url == "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
     with pytest.raises(KeyError, match="Unknown dataset"):
         locate("nope")
+
+
+def test_no_network_leaves_no_empty_data_folder(isolated):
+    (isolated / "data").rmdir()
+    with pytest.raises(DatasetNotFoundError) as err:
+        locate(toy_spec("http://127.0.0.1:9/toy.zip"))  # port 9 (discard): connection refused
+    assert "'toy'" in str(err.value) and "http://127.0.0.1:9/toy.zip" in str(err.value)
+    assert not (isolated / "data").exists()
+
+
+def test_garbage_archive_is_a_clear_error(server, isolated):
+    www, base = server
+    (www / "toy.zip").write_bytes(b"this is not a zip file")
+    with pytest.raises(DatasetNotFoundError, match="download failed"):
+        locate(toy_spec(f"{base}/toy.zip"))
+    assert list((isolated / "data").iterdir()) == []
+
+
+def test_env_var_pointing_at_a_file(isolated, monkeypatch, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setenv("A2_DATA_DIR", str(tmp_path / "afile"))
+    with pytest.raises(DataError, match="is a file, not a folder"):
+        locate("nab", download=False)
+
+
+def test_bad_yes_no_variable_is_an_error(isolated, monkeypatch):
+    monkeypatch.setenv("A2_NO_DOWNLOAD", "perhaps")
+    with pytest.raises(A2Error, match="A2_NO_DOWNLOAD='perhaps'"):
+        locate(toy_spec("http://unused"))
+
+
+# ---- verification of local copies ------------------------------------------------------------
+
+def toy_verified(tmp_path, monkeypatch, content=b"t,v\n"):
+    """A local copy of 'toy' under A2_DATA_DIR and a spec whose published hash is that of b"t,v\n"."""
+    (tmp_path / "mirror" / "toy" / "data").mkdir(parents=True)
+    (tmp_path / "mirror" / "toy" / "data" / "a.csv").write_bytes(content)
+    monkeypatch.setenv("A2_DATA_DIR", str(tmp_path / "mirror"))
+    return toy_spec("http://unused", verify={"data/a.csv": "sha256:" + hashlib.sha256(b"t,v\n").hexdigest()})
+
+
+def test_local_copy_is_verified_once_and_remembered(isolated, tmp_path, monkeypatch):
+    spec = toy_verified(tmp_path, monkeypatch)
+    calls = []
+    real = datasets.verify
+    monkeypatch.setattr(datasets, "verify", lambda *a: calls.append(a) or real(*a))
+    assert locate(spec) == locate(spec)
+    assert len(calls) == 1
+    assert (tmp_path / "cache" / "verified_datasets.json").is_file()
+
+
+def test_tampered_local_copy_is_refused_with_the_file_named(isolated, tmp_path, monkeypatch):
+    spec = toy_verified(tmp_path, monkeypatch, content=b"t,v\n1,2\n")
+    with pytest.raises(ChecksumError, match=r"a\.csv is not the published file.*A2_VERIFY_DATA=0"):
+        locate(spec)
+    monkeypatch.setenv("A2_VERIFY_DATA", "0")  # changed on purpose: the user says so explicitly
+    assert locate(spec).name == "toy"
+
+
+def test_change_after_verification_is_noticed(isolated, tmp_path, monkeypatch):
+    spec = toy_verified(tmp_path, monkeypatch)
+    locate(spec)
+    csv = tmp_path / "mirror" / "toy" / "data" / "a.csv"
+    csv.write_bytes(b"t,w\n")  # same size; the stamp is keyed by size *and* mtime
+    monkeypatch.setattr(datasets, "_PASSED", set())  # a new run
+    with pytest.raises(ChecksumError):
+        locate(spec)
+
+
+def test_incomplete_copy_is_reported_not_skipped(isolated, tmp_path, monkeypatch):
+    (tmp_path / "mirror" / "toy" / "other").mkdir(parents=True)
+    monkeypatch.setenv("A2_DATA_DIR", str(tmp_path / "mirror"))
+    with pytest.raises(DataError, match=r"incomplete: it lacks data/a\.csv"):
+        locate(toy_spec("http://unused"))
+
+
+def copy_nab(tmp_path, monkeypatch):
+    """The NAB labels and config (not the 58 series) in a writable folder, hashes not compared."""
+    import shutil
+
+    src = NAB_MIRROR
+    dst = tmp_path / "m" / "nab"
+    (dst / "data").mkdir(parents=True)
+    shutil.copytree(src / "labels", dst / "labels", ignore=shutil.ignore_patterns("raw"))
+    shutil.copytree(src / "config", dst / "config")
+    for p in dst.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    return dst
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: __import__("shutil").rmtree(d / "labels"), "lacks labels/combined_windows.json"),
+    (lambda d: (d / "labels" / "combined_windows.json").write_text('{"a.csv": [["2014-'), "not valid JSON"),
+    (lambda d: (d / "config" / "profiles.json").write_text('{"standard": {"CostMatrix": {"tpWeight": 1}}}'),
+     "profile 'standard' lacks numeric CostMatrix fnWeight"),
+])
+def test_damaged_nab_copy_names_the_problem(isolated, tmp_path, monkeypatch, damage, message):
+    if NAB_MIRROR is None:
+        pytest.skip("NAB mirror not available; set A2_DATA_DIR")
+    dst = copy_nab(tmp_path, monkeypatch)
+    damage(dst)
+    monkeypatch.setenv("A2_DATA_DIR", str(dst.parent))
+    with pytest.raises(DataError, match=message):
+        locate("nab", download=False)
+
+
+def test_imdb_tarball_with_one_review_is_refused(isolated, tmp_path, monkeypatch):
+    import io as _io
+    import tarfile
+
+    folder = tmp_path / "m" / "imdb"
+    folder.mkdir(parents=True)
+    with tarfile.open(folder / "aclImdb.tar.gz", "w:gz") as tf:
+        data = b"A fine film."
+        info = tarfile.TarInfo("aclImdb/train/pos/0_9.txt")
+        info.size = len(data)
+        tf.addfile(info, _io.BytesIO(data))
+    monkeypatch.setenv("A2_DATA_DIR", str(folder.parent))
+    with pytest.raises(ChecksumError, match=r"aclImdb\.tar\.gz is not the published file"):
+        locate("imdb", download=False)
+
+
+def test_tree_digest_changes_with_content(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "1.jpg").write_bytes(b"x")
+    before = datasets.tree_digest(tmp_path, "*/*.jpg")
+    (tmp_path / "a" / "1.jpg").write_bytes(b"y")
+    assert before[0] == 1 and datasets.tree_digest(tmp_path, "*/*.jpg") != before
+
+
+@pytest.mark.parametrize("name", ["nab", "imdb", "nltk_data", "cnn_dataset"])
+def test_mirror_passes_verification(name, tmp_path, monkeypatch):
+    """The published hashes in REGISTRY match the course mirror (fails if a constant is wrong)."""
+    folder = next((d for d in datasets.candidate_dirs(name) if d.is_dir()), None)
+    if folder is None:
+        pytest.skip(f"{name} not available; set A2_DATA_DIR")
+    monkeypatch.delenv("A2_VERIFY_DATA", raising=False)
+    datasets.verify(folder, datasets.REGISTRY[name])
+
+
+def test_download_is_retried_after_a_server_error(tmp_path, isolated, monkeypatch):
+    """pooch retries: the first request gets a 503, the second the file."""
+    www = tmp_path / "flaky"
+    www.mkdir()
+    checksum = make_zip(www / "toy.zip", {"toy-main/data/a.csv": b"t,v\n"})
+    hits = []
+
+    class Flaky(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            if len(hits) == 1:
+                self.send_error(503, "busy")
+            else:
+                super().do_GET()
+
+        def log_message(self, *a):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Flaky, directory=str(www)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    monkeypatch.setattr(datasets, "DOWNLOAD_RETRIES", 1)
+    try:
+        path = locate(toy_spec(f"http://127.0.0.1:{httpd.server_address[1]}/toy.zip", checksum))
+    finally:
+        httpd.shutdown()
+    assert len(hits) == 2 and (path / "data" / "a.csv").read_bytes() == b"t,v\n"
+
+
+def test_unreadable_copy_is_a_clear_error(isolated, tmp_path, monkeypatch):
+    spec = toy_verified(tmp_path, monkeypatch)
+
+    def denied(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(datasets, "file_hash", denied)  # root reads everything, so simulate chmod 000
+    with pytest.raises(DataError, match=r"cannot read the toy copy at .*: Permission denied \(make it readable"):
+        locate(spec)

@@ -1,10 +1,18 @@
-"""main.py: notebook discovery, selection, and a README table that matches results/*.json."""
+"""main.py: discovery, selection, the README table, safe notebook execution and what a run prints."""
 
 import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
+from a2.errors import A2Error
 from a2.evaluation import results_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,7 +31,7 @@ def test_select_accepts_keys_and_stems_and_rejects_unknown():
     notebooks = {"part2": ROOT / "part_2_autoencoder.ipynb"}
     assert main.select(notebooks, ["part_2_autoencoder"]) == notebooks
     assert main.select(notebooks, None) == notebooks
-    with pytest.raises(SystemExit, match="unknown notebook"):
+    with pytest.raises(A2Error, match="unknown notebook"):
         main.select(notebooks, ["part9"])
 
 
@@ -37,3 +45,126 @@ def test_export_html_writes_one_page_per_notebook(tmp_path):
     main.export_html({"efficientnet": notebook}, tmp_path)
     page = tmp_path / "bonus__efficientnet.html"
     assert page.is_file() and "<html" in page.read_text(encoding="utf-8")[:2000].lower()
+    assert [p.name for p in tmp_path.iterdir()] == ["bonus__efficientnet.html"]  # no temporary files left
+
+
+def test_update_readme_is_atomic_and_needs_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{main.README_START}\nold\n{main.README_END}\nend\n")
+    assert main.update_readme("| new |", readme) and "| new |" in readme.read_text()
+    assert not main.update_readme("| new |", readme)
+    readme.write_text("no markers")
+    with pytest.raises(A2Error, match="lacks the .* markers"):
+        main.update_readme("| new |", readme)
+    assert [p.name for p in tmp_path.iterdir()] == ["README.md"]
+
+
+# ---- execution: to a scratch copy, replacing the notebook only on success ---------------------
+
+def make_notebook(path: Path, code: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("FAST = False")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture()
+def fake_repo(tmp_path, monkeypatch):
+    monkeypatch.setattr(main, "ROOT", tmp_path)
+    monkeypatch.setattr(main, "SCRATCH", tmp_path / "build" / "run")
+    return tmp_path
+
+
+def test_failed_notebook_is_left_byte_identical(fake_repo, monkeypatch):
+    monkeypatch.setenv("A2_OUTPUT_DIR", str(fake_repo))
+    nb = make_notebook(fake_repo / "bad.ipynb", "raise ValueError('dataset broken (fix it)')")
+    before = nb.read_bytes()
+    with pytest.raises(main.NotebookFailed, match=r"bad\.ipynb failed in cell .*ValueError: dataset broken") as err:
+        main.execute({"bad": nb}, True, fake_repo)
+    assert nb.read_bytes() == before
+    assert "build/run/bad.ipynb" in str(err.value) and (fake_repo / "build" / "run" / "bad.ipynb").is_file()
+
+
+def test_interrupt_inside_the_kernel_counts_as_ctrl_c(fake_repo, monkeypatch):
+    monkeypatch.setenv("A2_OUTPUT_DIR", str(fake_repo))
+    nb = make_notebook(fake_repo / "stop.ipynb", "raise KeyboardInterrupt")
+    before = nb.read_bytes()
+    with pytest.raises(KeyboardInterrupt):
+        main.execute({"stop": nb}, True, fake_repo)
+    assert nb.read_bytes() == before
+
+
+def test_ctrl_c_leaves_the_notebook_byte_identical(fake_repo):
+    """A real SIGINT to a real run: exit 130, one line, the committed notebook untouched."""
+    nb = make_notebook(fake_repo / "slow.ipynb", "import time\nprint('started', flush=True)\ntime.sleep(60)")
+    before = nb.read_bytes()
+    driver = (f"import importlib.util, sys\nfrom pathlib import Path\n"
+              f"s = importlib.util.spec_from_file_location('m', {str(ROOT / 'main.py')!r})\n"
+              f"m = importlib.util.module_from_spec(s); s.loader.exec_module(m)\n"
+              f"m.ROOT = Path({str(fake_repo)!r}); m.SCRATCH = m.ROOT / 'build' / 'run'\n"
+              f"m.discover = lambda: {{'slow': m.ROOT / 'slow.ipynb'}}\n"
+              f"raise SystemExit(m.cli.run(lambda a: m.execute(m.discover(), True, m.ROOT) and 0))\n")
+    env = {**os.environ, "A2_OUTPUT_DIR": str(fake_repo), "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen([sys.executable, "-c", driver], env=env, stderr=subprocess.PIPE, text=True)
+    scratch = fake_repo / "build" / "run" / "slow.ipynb"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (scratch.is_file() and "started" in scratch.read_text()):
+        time.sleep(0.5)
+    assert scratch.is_file(), "the notebook never started"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "error: interrupted" in err
+    assert nb.read_bytes() == before
+
+
+def test_fast_run_summary_reads_the_folder_actually_written(fake_repo, monkeypatch, capsys, tmp_path_factory):
+    """A2_OUTPUT_DIR with --fast: the notebooks and the summary use the same folder."""
+    out = tmp_path_factory.mktemp("elsewhere")
+    monkeypatch.setenv("A2_OUTPUT_DIR", str(out))
+    nb = make_notebook(fake_repo / "part_4_transformer.ipynb", "x = 1")
+    monkeypatch.setattr(main, "preflight", lambda notebooks, root: None)
+
+    def fake_execute(notebooks, fast, root):
+        assert fast and root == out
+        (root / "results").mkdir(parents=True)
+        (root / "results" / "part_4.json").write_text(json.dumps({"test": {"accuracy": 0.8765}}))
+        (root / "weights").mkdir()
+        (root / "weights" / "part_4_transformer.pt").write_bytes(b"w")
+        return {"part4": 12.0}
+
+    monkeypatch.setattr(main, "execute", fake_execute)
+    assert main.main(["--fast", "--only", "part4"]) == 0
+    printed = capsys.readouterr().out
+    assert f"Results ({out / 'results'})" in printed and "87.65%" in printed
+    assert str(out / "weights" / "part_4_transformer.pt") in printed and str(out / nb.name) in printed
+    assert "part4 12 s" in printed
+
+
+def test_output_root(monkeypatch, tmp_path):
+    monkeypatch.delenv("A2_OUTPUT_DIR", raising=False)
+    assert main.output_root(True) == ROOT / "build" / "fast" and main.output_root(False) == ROOT
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("A2_OUTPUT_DIR", "rel")
+    assert main.output_root(True) == tmp_path / "rel"  # absolute, since kernels run in other folders
+
+
+def test_papermill_noise_is_filtered_but_real_warnings_stay():
+    import logging
+
+    logger = logging.getLogger("papermill.translators")
+    drop = logger.filters[0]
+    make = lambda msg: logging.LogRecord("papermill.translators", logging.WARNING, "", 0, msg, None, None)  # noqa: E731
+    assert not drop.filter(make("Unable to parse line 11 'VGG = dict(width=0.25)'."))
+    assert drop.filter(make("Something real happened"))
+    assert "--IPKernelApp.log_level=ERROR" in main.KERNEL_ARGS
+
+
+def test_kernels_import_this_checkout_and_print_plain_progress(monkeypatch, tmp_path):
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    env = main.kernel_env(tmp_path)
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(ROOT / "src"), "/elsewhere"]
+    assert env["A2_PROGRESS"] == "plain" and env["A2_OUTPUT_DIR"] == str(tmp_path)

@@ -1,6 +1,8 @@
+import pytest
 import torch
 
 from a2 import runtime
+from a2.errors import A2Error
 
 
 def test_seed_everything_makes_torch_deterministic():
@@ -61,3 +63,37 @@ def test_git_commit_ignores_run_outputs(tmp_path, monkeypatch):
     (tmp_path / "code.py").write_text("1")
     assert runtime.git_commit().endswith("+dirty")
     runtime.git_commit.cache_clear()
+
+
+def test_bad_device_is_a_one_line_error(monkeypatch):
+    monkeypatch.setenv("A2_DEVICE", "gpu")
+    with pytest.raises(A2Error, match="'gpu' .* is not a torch device"):
+        runtime.pick_device()
+    if not torch.cuda.is_available():
+        with pytest.raises(A2Error, match="no usable CUDA GPU"):
+            runtime.pick_device("cuda")
+
+
+def test_env_flag(monkeypatch):
+    for value, expected in [("1", True), ("yes", True), (" TRUE ", True), ("0", False), ("", False), ("no", False)]:
+        monkeypatch.setenv("A2_X", value)
+        assert runtime.env_flag("A2_X") is expected
+    monkeypatch.delenv("A2_X")
+    assert runtime.env_flag("A2_X", True) is True
+    monkeypatch.setenv("A2_X", "maybe")
+    with pytest.raises(A2Error, match="A2_X='maybe' is neither yes nor no"):
+        runtime.env_flag("A2_X")
+
+
+def test_output_dir_pointing_at_a_file(monkeypatch, tmp_path):
+    (tmp_path / "f").write_text("x")
+    monkeypatch.setenv("A2_OUTPUT_DIR", str(tmp_path / "f"))
+    with pytest.raises(A2Error, match="A2_OUTPUT_DIR=.* is a file"):
+        runtime.output_dir()
+
+
+def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("A2_CACHE_DIR", str(tmp_path))
+    assert runtime.cache_dir() == tmp_path
+    monkeypatch.delenv("A2_CACHE_DIR")
+    assert runtime.cache_dir() == runtime.REPO_ROOT / "build" / "cache"

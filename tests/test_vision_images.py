@@ -33,9 +33,55 @@ def test_load_dedupe_and_cache(tiny, tmp_path):
     assert data.duplicates == [("dogs/3.png", "dogs/11.png")]
     assert data.counts() == {"dogs": 10, "food": 10, "vehicles": 10}
     assert data.files[:3] == ["dogs/1.png", "dogs/2.png", "dogs/3.png"]  # natural order
-    assert len(list((tmp_path / "cache").glob("images_*.pt"))) == 1
+    assert len(list((tmp_path / "cache").glob("images_*.npz"))) == 1
     again = im.load_folder(tiny, size=16, cache_dir=tmp_path / "cache")
     assert torch.equal(again.images, data.images) and again.duplicates == data.duplicates
+
+
+def test_cache_is_plain_npz_without_pickle(tiny, tmp_path):
+    im.load_folder(tiny, size=16, cache_dir=tmp_path / "cache")
+    (cache,) = (tmp_path / "cache").glob("images_*.npz")
+    with np.load(cache, allow_pickle=False) as blob:  # would raise if any array needed pickle
+        assert set(blob.files) == {"images", "labels", "files", "sha256"}
+
+
+def test_replaced_image_with_same_size_and_mtime_is_not_served_stale(tiny, tmp_path):
+    import os
+
+    first = im.load_folder(tiny, size=16, cache_dir=tmp_path / "cache", dedupe=False)
+    path = tiny / "food" / "2.png"
+    st = path.stat()
+    _write(tiny / "food", "tmp.png", seed=999)
+    new = (tiny / "food" / "tmp.png").read_bytes()
+    (tiny / "food" / "tmp.png").unlink()
+    assert len(new) == st.st_size  # PNG of random pixels: same size
+    path.write_bytes(new)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    second = im.load_folder(tiny, size=16, cache_dir=tmp_path / "cache", dedupe=False)
+    i = second.files.index("food/2.png")
+    assert not torch.equal(second.images[i], first.images[i])
+    assert torch.equal(second.images[i], torch.from_numpy(im.decode(path, size=16)).permute(2, 0, 1))
+
+
+@pytest.mark.parametrize("damage", [b"", b"PK\x03\x04 truncated zip", b"\x80\x04crafted pickle"])
+def test_corrupt_cache_is_rebuilt_with_a_warning(tiny, tmp_path, damage):
+    data = im.load_folder(tiny, size=16, cache_dir=tmp_path / "cache")
+    (cache,) = (tmp_path / "cache").glob("images_*.npz")
+    cache.write_bytes(damage)
+    with pytest.warns(UserWarning, match="image cache .* rebuilding"):
+        again = im.load_folder(tiny, size=16, cache_dir=tmp_path / "cache")
+    assert torch.equal(again.images, data.images)
+    with np.load(cache, allow_pickle=False) as blob:
+        assert blob["images"].shape == (31, 3, 16, 16)
+
+
+def test_class_folder_removed_after_caching(tiny, tmp_path):
+    import shutil
+
+    im.load_folder(tiny, size=16, cache_dir=tmp_path / "cache")
+    shutil.rmtree(tiny / "vehicles")
+    with pytest.raises(im.ImageFolderError, match=r"lacks class folder\(s\) \['vehicles'\]"):
+        im.load_folder(tiny, size=16, cache_dir=tmp_path / "cache")
 
 
 def test_resize_and_limit(tiny):

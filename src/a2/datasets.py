@@ -4,50 +4,65 @@ Search order for dataset ``name``:
 
 1. ``$A2_DATA_DIR/<name>`` (relative paths are tried against the working directory, then the repo);
 2. ``<repo>/data/<name>``;
-3. a download from the canonical URL into ``<repo>/data`` (progress bar, checksum, atomic rename).
+3. a download from the canonical URL into ``<repo>/data`` with :mod:`pooch` (progress bar, hash
+   check, retries, unzip), renamed into place only when every check passed.
 
-If all three fail, :class:`DatasetNotFoundError` names the dataset, the URL and ``A2_DATA_DIR``.
+A copy found on disk is verified once against the published content (file hashes, counts, keys);
+the verification is remembered in ``<cache>/verified_datasets.json``, keyed by the folder and the
+size and modification time of its files, so later runs only ``stat`` the files. A copy that fails
+is refused with an error that names the file; ``A2_VERIFY_DATA=0`` skips the hash comparison for a
+copy changed on purpose (the structural checks still run).
+
+If nothing works, :class:`DatasetNotFoundError` names the dataset, the URL and ``A2_DATA_DIR``.
 Downloads can be switched off with ``A2_NO_DOWNLOAD=1`` (useful offline and in tests).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
+import logging
 import os
 import shutil
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm.auto import tqdm
+import pooch
+import requests
 
-from a2.io import atomic_path
-from a2.runtime import REPO_ROOT
+from a2.errors import DataError
+from a2.io import file_hash, read_json, write_json
+from a2.runtime import REPO_ROOT, cache_dir, env_flag
 
 ENV_VAR = "A2_DATA_DIR"
+DOWNLOAD_RETRIES = 2  # pooch waits 1 s, then 2 s, between attempts
+_STAMPS = "verified_datasets.json"
+_STAMP_VERSION = 1  # bump when a check changes, so that every copy is verified again
 
 
-class DatasetNotFoundError(FileNotFoundError):
+class DatasetNotFoundError(DataError, FileNotFoundError):
     """A dataset is neither on disk nor downloadable; the message says how to fix it."""
 
 
-class ChecksumError(ValueError):
-    """A downloaded or extracted file does not have the expected hash."""
+class ChecksumError(DataError):
+    """A downloaded or local file does not have the expected content; the message names it."""
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """Where a dataset comes from and how to recognise a complete copy of it.
+    """Where a dataset comes from and how to recognise a complete, genuine copy of it.
 
     ``url`` is fetched; ``checksum`` (``"<algo>:<hex>"``) is checked on the downloaded file.
     An archive (zip / tar.gz) is unpacked and ``archive_subdir`` inside it becomes ``<root>/<name>``;
     a plain file is stored as ``<root>/<name>/<filename>``. ``markers`` must exist in a complete
-    copy, and ``verify`` maps relative paths to ``"<algo>:<hex>"`` checked after unpacking.
+    copy (``a|b``: either). ``verify`` maps relative paths to accepted ``"<algo>:<hex>"`` hashes;
+    ``trees`` maps a glob (relative to the copy) to ``(file count, tree digest)`` (see
+    :func:`tree_digest`); ``check`` is a structural check raising :class:`DataError`.
     """
 
     name: str
@@ -56,22 +71,75 @@ class DatasetSpec:
     checksum: str | None = None
     archive_subdir: str | None = None
     filename: str | None = None
-    verify: Mapping[str, str] = field(default_factory=dict)
+    verify: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    trees: Mapping[str, tuple[int, str]] = field(default_factory=dict)
+    check: Callable[[Path], None] | None = None
     fetch: Callable[[Path], None] | None = None  # custom downloader writing into a folder
+
+
+def tree_digest(folder: Path, pattern: str) -> tuple[int, str]:
+    """``(count, sha256)`` over the files matching ``pattern``: their sorted relative paths and contents."""
+    digest = hashlib.sha256()
+    files = sorted((p for p in folder.glob(pattern) if p.is_file()), key=lambda p: p.relative_to(folder).as_posix())
+    for path in files:
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{file_hash(path)}\n".encode())
+    return len(files), digest.hexdigest()
 
 
 _NAB_COMMIT = "ea702d75cc2258d9d7dd35ca8e5e2539d71f3140"
 _NAB_WINDOWS_SHA256 = "sha256:1e1fbc4601321aad8d0f8b3784c8134299379f68f6c1f7777565f8ffd57ab6b1"
+_NAB_PROFILES_SHA256 = "sha256:fc018b9a29ae900ab22de167baf06c36f2be528a5a3a1406d6775e238aeb9565"
+_NAB_PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
+_NAB_WEIGHTS = ("tpWeight", "fnWeight", "fpWeight", "tnWeight")
 _CNN_COMMIT = "75bf2ffabd00f0742ecae3109a80e2a1c065fa10"
 _CNN_REPO = "cat_dog_food_images_classification_and_googleSVHN"
+_IMDB_REVIEWS_DIGEST = "4a887802878b183a84b2409fb3403b9648ce849ba6c6f28b5ec092e590fbd8d5"  # 50,000 reviews
+_IMDB_TARBALLS = (
+    "md5:7c2ac02c03563afcf9b574c7e56c153a",  # the official aclImdb_v1.tar.gz
+    "sha256:f36ec176e3e39d904adf557e938cc5f7709dc0d2ad2053ff062966d30d98459e",  # the course mirror's repack
+)
+
+
+def _check_nab(folder: Path) -> None:
+    """labels/combined_windows.json: {file: [[start, end], ...]}; config/profiles.json: the 3 profiles."""
+    windows = read_json(folder / "labels" / "combined_windows.json")
+    if not isinstance(windows, dict) or not all(
+        isinstance(w, list) and all(isinstance(p, list) and len(p) == 2 for p in w) for w in windows.values()
+    ):
+        raise DataError(f"{folder / 'labels' / 'combined_windows.json'} is not {{file: [[start, end], ...]}}",
+                        _fix("nab"))
+    profiles_path = folder / "config" / "profiles.json"
+    profiles = read_json(profiles_path) if profiles_path.is_file() else None
+    if not isinstance(profiles, dict):
+        raise DataError(f"{profiles_path} is missing or not a JSON object", _fix("nab"))
+    for name in _NAB_PROFILES:
+        costs = profiles.get(name, {}).get("CostMatrix", {}) if isinstance(profiles.get(name), dict) else {}
+        missing = [k for k in _NAB_WEIGHTS if not isinstance(costs.get(k), (int, float))]
+        if missing:
+            raise DataError(f"{profiles_path}: profile {name!r} lacks numeric CostMatrix {', '.join(missing)}",
+                            _fix("nab"))
+
+
+def _check_imdb(folder: Path) -> None:
+    """The tarball has a known hash; an extracted ``aclImdb/`` holds the 50,000 official reviews."""
+    tarball = folder / "aclImdb.tar.gz"
+    if tarball.is_file():
+        if not env_flag("A2_VERIFY_DATA", True):
+            return
+        _check_hash(tarball, _IMDB_TARBALLS, "imdb")
+        return
+    _check_tree(folder, "aclImdb/t*/[pn][oe]*/*_*.txt", (50_000, _IMDB_REVIEWS_DIGEST), "imdb")
 
 
 def _fetch_nltk(target: Path) -> None:
     """nltk's own downloader: stopwords and the English punkt_tab tokenizer."""
-    import nltk
+    import nltk  # heavy, and needed only for this download
 
     for package in ("stopwords", "punkt_tab"):
-        if not nltk.download(package, download_dir=str(target), quiet=True, raise_on_error=True):
+        chatter = io.StringIO()  # nltk prints "[nltk_data] Error loading ..." even when quiet; the error says it
+        ok = nltk.download(package, download_dir=str(target), quiet=True, raise_on_error=True,
+                           print_error_to=chatter)
+        if not ok:
             raise OSError(f"nltk.download({package!r}) failed")
 
 
@@ -82,48 +150,147 @@ REGISTRY: dict[str, DatasetSpec] = {
             name="nab",
             url=f"https://github.com/numenta/NAB/archive/{_NAB_COMMIT}.zip",
             archive_subdir=f"NAB-{_NAB_COMMIT}",
-            markers=("data", "labels/combined_windows.json"),
-            verify={"labels/combined_windows.json": _NAB_WINDOWS_SHA256},
+            markers=("data", "labels/combined_windows.json", "config/profiles.json"),
+            verify={"labels/combined_windows.json": _NAB_WINDOWS_SHA256, "config/profiles.json": _NAB_PROFILES_SHA256},
+            trees={"data/*/*.csv": (58, "5f7dc841a2e9befca4a1a0542ea6a557334b4d33006b5f90d0ead064e2d13124")},
+            check=_check_nab,
         ),
         DatasetSpec(
             name="imdb",
             url="https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
-            checksum="md5:7c2ac02c03563afcf9b574c7e56c153a",
+            checksum=_IMDB_TARBALLS[0],
             filename="aclImdb.tar.gz",
             markers=("aclImdb.tar.gz|aclImdb",),
+            check=_check_imdb,
         ),
         DatasetSpec(
             name="cnn_dataset",
             url=f"https://github.com/madhusikha/{_CNN_REPO}/archive/{_CNN_COMMIT}.zip",
             archive_subdir=f"{_CNN_REPO}-{_CNN_COMMIT}/cnn_dataset",
             markers=("dogs", "food", "vehicles"),
-            verify={"dogs/1.jpg": "sha256:775fe7eb1370492350aa8844484182377c0d381a71e0f11261b587aaaf51121a"},
+            trees={"*/*.jpg": (30_000, "99357b490e6087abfa160b68dfe0f5e27effca55a7d14f6656c0cfe89a02e88f")},
         ),
         DatasetSpec(
             name="nltk_data",
             url="https://www.nltk.org/nltk_data/ (via nltk.download)",
-            markers=("corpora/stopwords", "tokenizers/punkt_tab"),
+            markers=("corpora/stopwords/english", "tokenizers/punkt_tab/english"),
+            verify={"corpora/stopwords/english": (
+                "sha256:019f104ba2ed07436d05f9cdd3383034ad66014edc27fc651f837e1a038b6451",  # classic list, 179 words
+                "sha256:f6d005956f407dbc6ea32e5ff0c7e8e6f71488d3239b9023efdc7fc139d6375b",  # nltk.download since 2025
+            )},
             fetch=_fetch_nltk,
         ),
     )
 }
 
 
+def _fix(name: str) -> str:
+    spec = REGISTRY.get(name)
+    where = f"from {spec.url}" if spec else "again"
+    return (f"delete that copy so that it is downloaded again {where}, or set {ENV_VAR} to a folder holding a "
+            f"good copy; if you changed the data on purpose, set A2_VERIFY_DATA=0")
+
+
+def _missing_markers(folder: Path, spec: DatasetSpec) -> list[str]:
+    return [m for m in spec.markers if not any((folder / alt).exists() for alt in m.split("|"))]
+
+
 def _is_complete(folder: Path, spec: DatasetSpec) -> bool:
     """Every marker exists (``a|b`` means either)."""
-    return folder.is_dir() and all(
-        any((folder / alt).exists() for alt in marker.split("|")) for marker in spec.markers
-    )
+    return folder.is_dir() and not _missing_markers(folder, spec)
+
+
+def _check_hash(path: Path, expected: str | Iterable[str], name: str) -> None:
+    accepted = (expected,) if isinstance(expected, str) else tuple(expected)
+    algos = {e.partition(":")[0] for e in accepted}
+    actual = {algo: file_hash(path, algo) for algo in algos}
+    if not any(actual[a] == h.lower() for a, _, h in (e.partition(":") for e in accepted)):
+        got = ", ".join(f"{a} {h}" for a, h in actual.items())
+        raise ChecksumError(f"{path} is not the published file ({got}; expected {' or '.join(accepted)}); "
+                            f"it may be truncated or replaced", _fix(name))
+
+
+def _check_tree(folder: Path, pattern: str, expected: tuple[int, str], name: str) -> None:
+    count, digest = tree_digest(folder, pattern)
+    if count != expected[0]:
+        raise ChecksumError(f"{folder} holds {count} files matching {pattern}, expected {expected[0]}", _fix(name))
+    if digest != expected[1]:
+        raise ChecksumError(f"{folder}: the files matching {pattern} differ from the published ones (same count, "
+                            f"other content: a file was changed or replaced)", _fix(name))
+
+
+def verify(folder: Path, spec: DatasetSpec) -> None:
+    """Structural checks, then hashes (unless ``A2_VERIFY_DATA=0``); :class:`DataError` names the culprit."""
+    missing = _missing_markers(folder, spec)
+    if missing:
+        raise DataError(f"the {spec.name} copy at {folder} is incomplete: it lacks {', '.join(missing)}",
+                        _fix(spec.name))
+    if spec.check is not None:
+        spec.check(folder)
+    if not env_flag("A2_VERIFY_DATA", True):
+        return
+    for rel, expected in spec.verify.items():
+        _check_hash(folder / rel, expected, spec.name)
+    for pattern, expected in spec.trees.items():
+        _check_tree(folder, pattern, expected, spec.name)
+
+
+def _signature(folder: Path) -> str:
+    """Hash of every file's path, size and mtime: changes whenever a file is edited, added or removed."""
+    digest = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in sorted(filenames):
+            st = os.stat(os.path.join(dirpath, name))
+            digest.update(f"{os.path.relpath(os.path.join(dirpath, name), folder)}|{st.st_size}|{st.st_mtime_ns}\n"
+                          .encode())
+    return digest.hexdigest()
+
+
+_PASSED: set[str] = set()  # folders verified (or found stamped) in this process: not even stat'ed again
+
+
+def verify_once(folder: Path, spec: DatasetSpec) -> None:
+    """:func:`verify`, skipped when the stamp file says this folder, unchanged, already passed."""
+    stamps_path = cache_dir() / _STAMPS
+    key = f"{spec.name}|{folder.resolve()}"
+    if key in _PASSED:
+        return
+    signature = f"v{_STAMP_VERSION}|{_signature(folder)}"
+    try:
+        stamps = read_json(stamps_path) if stamps_path.is_file() else {}
+    except DataError:
+        stamps = {}  # a damaged stamp file only costs one more verification
+    if not isinstance(stamps, dict):
+        stamps = {}
+    if stamps.get(key) == signature:
+        _PASSED.add(key)
+        return
+    verify(folder, spec)
+    if not env_flag("A2_VERIFY_DATA", True):
+        return  # only a full verification is remembered
+    _PASSED.add(key)
+    stamps[key] = signature
+    with contextlib.suppress(OSError):  # a read-only cache folder only costs a verification per run
+        write_json(stamps_path, stamps)
+
+
+def _env_roots() -> list[Path]:
+    env = os.environ.get(ENV_VAR)
+    if not env:
+        return []
+    root = Path(env).expanduser()
+    roots = [root] if root.is_absolute() else [Path.cwd() / root, REPO_ROOT / root]
+    for r in roots:
+        if r.exists() and not r.is_dir():
+            raise DataError(f"{ENV_VAR}={env} is a file, not a folder",
+                            f"set {ENV_VAR} to the folder that holds {', '.join(f'{n}/' for n in REGISTRY)}")
+    return [r.resolve() for r in roots]
 
 
 def candidate_dirs(name: str) -> list[Path]:
     """The folders searched for ``name``, in order (without downloading)."""
-    dirs: list[Path] = []
-    env = os.environ.get(ENV_VAR)
-    if env:
-        root = Path(env).expanduser()
-        roots = [root] if root.is_absolute() else [Path.cwd() / root, REPO_ROOT / root]
-        dirs += [r.resolve() / name for r in roots]
+    dirs = [r / name for r in _env_roots()]
     dirs.append(REPO_ROOT / "data" / name)
     return list(dict.fromkeys(dirs))
 
@@ -131,96 +298,98 @@ def candidate_dirs(name: str) -> list[Path]:
 def locate(
     name: str | DatasetSpec, *, download: bool | None = None, data_root: str | os.PathLike[str] | None = None
 ) -> Path:
-    """Return the folder holding dataset ``name``, downloading it if needed (see module doc)."""
+    """Return the folder holding dataset ``name``, verified, downloading it if needed (see module doc)."""
     spec = REGISTRY[name] if isinstance(name, str) and name in REGISTRY else name
     if not isinstance(spec, DatasetSpec):
         raise KeyError(f"Unknown dataset {name!r}; known: {', '.join(REGISTRY)}")
     searched = candidate_dirs(spec.name)
     for folder in searched:
-        if _is_complete(folder, spec):
-            return folder
+        try:
+            if folder.is_dir() and any(folder.iterdir()):
+                verify_once(folder, spec)  # a copy that exists but is bad is reported, never skipped silently
+                return folder
+        except OSError as err:  # e.g. a folder or file the user may not read
+            raise DataError(f"cannot read the {spec.name} copy at {folder}: {err.strerror or err}",
+                            f"make it readable (chmod -R u+rX {folder}) or set {ENV_VAR} to another copy") from None
+        if folder.exists() and not folder.is_dir():
+            raise DataError(f"{folder} is a file, but dataset {spec.name!r} must be a folder", _fix(spec.name))
     if download is None:
-        download = os.environ.get("A2_NO_DOWNLOAD", "0").lower() not in {"1", "true", "yes"}
+        download = not env_flag("A2_NO_DOWNLOAD")
     root = Path(data_root) if data_root is not None else REPO_ROOT / "data"
     reason = "downloads are disabled (A2_NO_DOWNLOAD=1)"
     if download:
         try:
             return install(spec, root)
-        except (OSError, urllib.error.URLError, ChecksumError, zipfile.BadZipFile, tarfile.TarError) as err:
+        except ChecksumError as err:
+            reason = f"the download is not the published file: {err.what}"
+        except (OSError, requests.RequestException, ValueError, zipfile.BadZipFile, tarfile.TarError,
+                EOFError) as err:
             reason = f"the download failed: {err}"
-    looked = "\n".join(f"  - {p}" for p in searched)
+    looked = "; ".join(str(p) for p in searched)
     raise DatasetNotFoundError(
-        f"Dataset {spec.name!r} was not found and {reason}.\nLooked in:\n{looked}\n"
-        f"Fix: download it from {spec.url} into {root / spec.name}, "
-        f"or set {ENV_VAR} to a folder that contains '{spec.name}/'."
+        f"dataset {spec.name!r} was not found and {reason}; looked in {looked}",
+        f"download it from {spec.url} into {root / spec.name}, or set {ENV_VAR} to a folder that contains "
+        f"'{spec.name}/'",
     )
 
 
-def file_hash(path: str | os.PathLike[str], algo: str = "sha256") -> str:
-    """Hex digest of a file, read in 1 MiB chunks."""
-    digest = hashlib.new(algo)
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+class _SafeUntar(pooch.Untar):
+    """pooch's Untar with tarfile's "data" filter on every Python that has it (pooch uses it from 3.12 only)."""
+
+    def _extract_file(self, fname, extract_dir):
+        with tarfile.open(fname, "r") as tf:
+            tf.extractall(path=extract_dir, filter="data")
 
 
-def _check(path: Path, expected: str) -> None:
-    algo, _, hexdigest = expected.partition(":")
-    actual = file_hash(path, algo)
-    if actual != hexdigest.lower():
-        raise ChecksumError(f"{path.name}: {algo} is {actual}, expected {hexdigest}")
-
-
-def download_file(url: str, dest: str | os.PathLike[str], checksum: str | None = None) -> Path:
-    """Stream ``url`` to ``dest`` with a progress bar; verify ``checksum``; rename only when complete."""
-    dest = Path(dest)
-    with atomic_path(dest) as tmp:
-        with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=f"download {dest.name}") as bar:
-                for chunk in iter(lambda: response.read(1 << 20), b""):
-                    out.write(chunk)
-                    bar.update(len(chunk))
-        if checksum:
-            _check(tmp, checksum)
-    return dest
-
-
-def _extract(archive: Path, into: Path) -> None:
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(into)
-    else:
-        with tarfile.open(archive) as tf:
-            tf.extractall(into, filter="data")
+def _fetch_file(url: str, folder: Path, fname: str, checksum: str | None, unpack: bool = False) -> Path:
+    """Download ``url`` to ``folder/fname`` with pooch (hash, retries, progress bar); unpack to ``folder/unpacked``."""
+    processor = None
+    if unpack:
+        is_zip = url.lower().endswith(".zip")
+        processor = (pooch.Unzip if is_zip else _SafeUntar)(extract_dir="unpacked")
+    fetcher = pooch.create(path=folder, base_url="", registry={fname: checksum}, urls={fname: url},
+                           retry_if_failed=DOWNLOAD_RETRIES)
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # the progress bar says enough; no "SHA256 hash of downloaded file" lines
+    try:
+        fetcher.fetch(fname, processor=processor, downloader=pooch.HTTPDownloader(progressbar=True, timeout=60))
+    except ValueError as err:
+        if "hash" not in str(err):
+            raise
+        raise ChecksumError(f"the file downloaded from {url} does not have the published hash {checksum} "
+                            f"(pooch deleted it)", "retry later; if it keeps failing, download it by hand") from None
+    finally:
+        logger.setLevel(level)
+    return folder / "unpacked" if unpack else folder / fname
 
 
 def install(spec: DatasetSpec, root: str | os.PathLike[str]) -> Path:
     """Download ``spec`` into ``root/<name>``; nothing appears there unless every check passed."""
     root = Path(root)
+    created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     target = root / spec.name
-    with tempfile.TemporaryDirectory(prefix=f".{spec.name}.", dir=root) as tmp_dir:
-        staging = Path(tmp_dir) / "staging"
-        staging.mkdir()
-        if spec.fetch is not None:
-            spec.fetch(staging)
-            folder = staging
-        elif spec.filename:
-            download_file(spec.url, staging / spec.filename, spec.checksum)
-            folder = staging
-        else:
-            archive = download_file(spec.url, Path(tmp_dir) / "archive", spec.checksum)
-            _extract(archive, staging)
-            folder = staging / spec.archive_subdir if spec.archive_subdir else staging
-        for rel, expected in spec.verify.items():
-            if not (folder / rel).is_file():
-                raise ChecksumError(f"{spec.name}: expected file {rel} is missing from the download")
-            _check(folder / rel, expected)
-        if not _is_complete(folder, spec):
-            raise ChecksumError(f"{spec.name}: the download lacks {', '.join(spec.markers)}")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(folder, target)
+    try:
+        with tempfile.TemporaryDirectory(prefix=f".{spec.name}.", dir=root) as tmp_dir:
+            staging = Path(tmp_dir) / "staging"
+            staging.mkdir()
+            if spec.fetch is not None:
+                spec.fetch(staging)
+                folder = staging
+            elif spec.filename:
+                _fetch_file(spec.url, staging, spec.filename, spec.checksum)
+                folder = staging
+            else:
+                unpacked = _fetch_file(spec.url, Path(tmp_dir), "archive", spec.checksum, unpack=True)
+                folder = unpacked / spec.archive_subdir if spec.archive_subdir else unpacked
+            if not folder.is_dir():
+                raise ChecksumError(f"{spec.url} does not hold {spec.archive_subdir}/", _fix(spec.name))
+            verify(folder, spec)
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(folder, target)
+    finally:
+        if created and root.is_dir() and not any(root.iterdir()):
+            root.rmdir()  # leave no empty ./data behind after a failed download
     return target

@@ -19,9 +19,24 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from a2.errors import A2Error
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-_fast: bool = os.environ.get("A2_FAST", "0").lower() in {"1", "true", "yes"}
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """A yes/no environment variable; a value that is neither (``A2_FAST=maybe``) is an error, not False."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise A2Error(f"{name}={value!r} is neither yes nor no", f"set {name}=1 or {name}=0, or unset it")
+
+
+_fast: bool = os.environ.get("A2_FAST", "0").strip().lower() in _TRUE
 
 
 def is_fast() -> bool:
@@ -38,7 +53,15 @@ def pick_device(prefer: str | None = None) -> torch.device:
     """``prefer`` if given (or ``$A2_DEVICE``), else cuda > mps > cpu."""
     prefer = prefer or os.environ.get("A2_DEVICE")
     if prefer:
-        return torch.device(prefer)
+        try:
+            device = torch.device(prefer)
+        except RuntimeError:
+            raise A2Error(f"device {prefer!r} (A2_DEVICE or device=) is not a torch device",
+                          "use cpu, cuda, cuda:0 or mps, or unset A2_DEVICE") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise A2Error(f"device {prefer!r} was asked for but this machine has no usable CUDA GPU",
+                          "use cpu, or unset A2_DEVICE to pick the best device automatically")
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -76,11 +99,20 @@ def autocast(device: torch.device | str, enabled: bool = True) -> contextlib.Abs
 
 
 def output_dir() -> Path:
-    """Root for ``results/`` and ``weights/``: the repo, or ``build/fast`` in FAST mode."""
+    """Root for ``results/`` and ``weights/``: ``$A2_OUTPUT_DIR``, else the repo, or ``build/fast`` in FAST mode."""
     env = os.environ.get("A2_OUTPUT_DIR")
     if env:
-        return Path(env).resolve()
+        path = Path(env).expanduser().resolve()
+        if path.exists() and not path.is_dir():
+            raise A2Error(f"A2_OUTPUT_DIR={env} is a file, not a folder",
+                          "set A2_OUTPUT_DIR to a folder (it is created if missing), or unset it")
+        return path
     return REPO_ROOT / "build" / "fast" if _fast else REPO_ROOT
+
+
+def cache_dir() -> Path:
+    """``$A2_CACHE_DIR`` or ``<repo>/build/cache``: derived data that can always be rebuilt (not created here)."""
+    return Path(os.environ.get("A2_CACHE_DIR") or REPO_ROOT / "build" / "cache").expanduser().resolve()
 
 
 def results_path(name: str) -> Path:

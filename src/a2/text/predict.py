@@ -1,13 +1,22 @@
-"""Inference: probabilities for encoded reviews, and ``python -m a2.text.predict "text"``.
+"""Inference: probabilities for encoded reviews, and ``python -m a2.text.predict``.
 
-The weights file holds everything needed (state_dict, model config, vocabulary, text settings), so
-prediction needs neither the dataset nor word2vec.
+The weights file holds everything needed (state_dict, model config, vocabulary, text settings and
+the decision threshold chosen on validation data), so prediction needs neither the dataset nor
+word2vec. Command line::
+
+    python -m a2.text.predict "A wonderful film."          # one review, human-readable
+    python -m a2.text.predict --file reviews.txt             # one review per line
+    cat reviews.txt | python -m a2.text.predict -            # the same, from stdin
+
+With a file or stdin, each input line gives one output line ``label<TAB>p_pos<TAB>notes``.
 """
 
 from __future__ import annotations
 
-import argparse
+import math
+import pickle  # only for the exception class torch.load raises; nothing here unpickles
 import sys
+import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,11 +26,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from a2 import cli
+from a2.errors import DataError, WeightsError
+from a2.runtime import weights_path
 from a2.text.imdb import LABELS
 from a2.text.models import TransformerClassifier, TransformerConfig
 from a2.text.preprocess import BucketBatches, TextConfig, Vocab, encode, tokenize
 
 OOV_WARNING = 0.3  # English reviews have a few % unknown tokens; above 30 % the text is probably not English
+DEFAULT_THRESHOLD = 0.5
+REQUIRED_KEYS = ("state_dict", "config", "vocab", "text_config")
+_FIX = ("pass the Part IV Transformer's weights (--weights weights/part_4_transformer.pt), or rebuild them with "
+        "python main.py --only part4")
 
 
 @torch.no_grad()
@@ -45,10 +61,54 @@ def log_loss(probs: np.ndarray, labels: Sequence[int]) -> float:
 
 def bundle(model: TransformerClassifier, vocab: Vocab, text_cfg: TextConfig, head_frac: float,
            **extra: Any) -> dict[str, Any]:
-    """What ``weights/part_4_transformer.pt`` holds: tensors and plain values only (weights_only)."""
+    """What ``weights/part_4_transformer.pt`` holds: tensors and plain values only (weights_only).
+
+    Pass ``threshold=<float>`` (the decision threshold on P(pos), chosen on validation) in ``extra``.
+    """
     return {"state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "config": model.cfg.to_dict(), "vocab": list(vocab.itos), "text_config": asdict(text_cfg),
             "head_frac": head_frac, "labels": list(LABELS), **extra}
+
+
+def read_bundle(path: str | Path) -> dict[str, Any]:
+    """Load a weights file safely (``weights_only``); :class:`WeightsError` for anything unusable."""
+    path = Path(path)
+    if not path.exists():
+        raise WeightsError(f"no weights at {path}", _FIX)
+    if not path.is_file():
+        raise WeightsError(f"{path} is a folder, not a weights file", _FIX)
+    if path.stat().st_size == 0:
+        raise WeightsError(f"{path} is empty (0 bytes)", _FIX)
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        if "Unsupported global" not in str(err):  # else: garbage bytes that happen to parse as a pickle
+            raise WeightsError(f"{path} is not a readable weights file (truncated, or not made by torch.save)",
+                               _FIX) from None
+        raise WeightsError(f"{path} holds Python objects, not only tensors and plain values, so it is not loaded "
+                           f"(weights_only: loading such a file could run code)", _FIX) from None
+    except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, AttributeError, KeyError, IndexError,
+            TypeError):
+        raise WeightsError(f"{path} is not a readable weights file (truncated, or not made by torch.save)",
+                           _FIX) from None
+    if not isinstance(data, dict) or any(k not in data for k in REQUIRED_KEYS):
+        have = sorted(data)[:8] if isinstance(data, dict) else type(data).__name__
+        raise WeightsError(f"{path} is not a Part IV Transformer weights file: it lacks "
+                           f"{[k for k in REQUIRED_KEYS if not isinstance(data, dict) or k not in data]} "
+                           f"; it has {have}", _FIX)
+    return data
+
+
+def _threshold(data: dict[str, Any], path: Path) -> float | None:
+    value = data.get("threshold")
+    if value is None:
+        return None
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not 0 < value < 1:
+        raise WeightsError(f"{path}: 'threshold' is {value!r}, not a probability strictly between 0 and 1", _FIX)
+    return float(value)
 
 
 @dataclass
@@ -57,58 +117,148 @@ class Predictor:
     vocab: Vocab
     text_cfg: TextConfig
     head_frac: float = 0.25
+    threshold: float = DEFAULT_THRESHOLD  # on P(pos); stored in the weights file
+    threshold_stored: bool = True  # False: the file had no threshold and DEFAULT_THRESHOLD is used
 
     @classmethod
     def load(cls, path: str | Path) -> Predictor:
+        """Build the model from a weights file, checking that every part fits the others."""
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no weights at {path}; run part_4_transformer.ipynb (python main.py --only "
-                                    f"part4) or pass --weights")
-        data = torch.load(path, map_location="cpu", weights_only=True)
-        model = TransformerClassifier(TransformerConfig(**data["config"]))
-        model.load_state_dict(data["state_dict"])
+        data = read_bundle(path)
+        try:
+            cfg = TransformerConfig(**data["config"])
+            text_cfg = TextConfig(**data["text_config"])
+            vocab = Vocab([str(t) for t in data["vocab"]])
+        except (TypeError, ValueError) as err:
+            raise WeightsError(f"{path}: its config, text settings or vocabulary are malformed ({err})", _FIX) from None
+        if len(vocab) != cfg.vocab_size:
+            raise WeightsError(f"{path}: the vocabulary has {len(vocab)} tokens but the model expects "
+                               f"{cfg.vocab_size} (config vocab_size); the file is damaged or mixed up", _FIX)
+        embed = data["state_dict"].get("embed.weight") if isinstance(data["state_dict"], dict) else None
+        if embed is None or embed.shape[0] != len(vocab):
+            rows = "no embedding table" if embed is None else f"an embedding table of {embed.shape[0]} rows"
+            raise WeightsError(f"{path}: the vocabulary has {len(vocab)} tokens but the weights hold {rows}", _FIX)
+        model = TransformerClassifier(cfg)
+        try:
+            model.load_state_dict(data["state_dict"])
+        except (RuntimeError, TypeError) as err:
+            first = str(err).strip().splitlines()[0]
+            raise WeightsError(f"{path}: the weights do not fit the model its config describes ({first})",
+                               _FIX) from None
         model.eval()
-        return cls(model, Vocab(list(data["vocab"])), TextConfig(**data["text_config"]), data.get("head_frac", 0.25))
+        head_frac = data.get("head_frac", 0.25)
+        if not isinstance(head_frac, (int, float)) or not 0 <= head_frac <= 1:
+            raise WeightsError(f"{path}: 'head_frac' is {head_frac!r}, not a fraction in [0, 1]", _FIX)
+        threshold = _threshold(data, path)
+        return cls(model, vocab, text_cfg, float(head_frac),
+                   DEFAULT_THRESHOLD if threshold is None else threshold, threshold is not None)
+
+    def predict(self, texts: Sequence[str], batch_size: int = 256) -> list[dict[str, Any]]:
+        """One result per text: label (None for an empty text), P(pos), tokens, OOV rate and notes."""
+        tokens = [tokenize(t, self.text_cfg) if t.strip() else [] for t in texts]
+        max_len = self.model.cfg.max_len
+        filled = [i for i, t in enumerate(texts) if t.strip()]
+        p_pos = np.full(len(texts), np.nan)
+        if filled:
+            seqs = encode([tokens[i] for i in filled], self.vocab, max_len, self.head_frac)
+            p_pos[filled] = predict_proba(self.model, seqs, batch_size)[:, 1]
+        out = []
+        for text, toks, p in zip(texts, tokens, p_pos, strict=True):
+            if not text.strip():
+                out.append({"label": None, "probability": None, "p_pos": None, "tokens": 0, "oov_rate": 1.0,
+                            "notes": ["empty review; no prediction"]})
+                continue
+            label = int(p >= self.threshold)
+            oov = self.vocab.oov_rate(toks)
+            notes = []
+            if len(toks) > max_len:
+                head = int(round(max_len * self.head_frac))
+                notes.append(f"long review: {len(toks)} tokens; read the first {head} and the last {max_len - head}")
+            if not toks:
+                notes.append("no English words left after cleaning; the prediction is a guess")
+            elif oov > OOV_WARNING:
+                notes.append(f"{oov:.0%} of the words are unknown to the vocabulary (non-English text?); "
+                             "the prediction is unreliable")
+            out.append({"label": LABELS[label], "probability": float(p if label else 1 - p), "p_pos": float(p),
+                        "tokens": len(toks), "oov_rate": oov, "notes": notes})
+        return out
 
     def __call__(self, text: str) -> dict[str, Any]:
-        """Label, its probability and notes; raises ``ValueError`` for empty or whitespace input."""
+        """Label, its probability and notes; raises :class:`DataError` (a ``ValueError``) for empty input."""
         if not isinstance(text, str) or not text.strip():
-            raise ValueError("the review is empty or only whitespace; pass some text, e.g. "
-                             "python -m a2.text.predict \"A wonderful film.\"")
-        tokens = tokenize(text, self.text_cfg)
-        oov = self.vocab.oov_rate(tokens)
-        max_len = self.model.cfg.max_len
-        seq = encode([tokens], self.vocab, max_len, self.head_frac)[0]
-        probs = predict_proba(self.model, [seq])[0]
-        label = int(probs.argmax())
-        notes = []
-        if len(tokens) > max_len:
-            head = int(round(max_len * self.head_frac))
-            notes.append(f"long review: {len(tokens)} tokens; read the first {head} and the last {max_len - head}")
-        if not tokens:
-            notes.append("no English words left after cleaning; the prediction is a guess")
-        elif oov > OOV_WARNING:
-            notes.append(f"{oov:.0%} of the words are unknown to the vocabulary (non-English text?); "
-                         "the prediction is unreliable")
-        return {"label": LABELS[label], "probability": float(probs[label]), "p_pos": float(probs[1]),
-                "tokens": len(tokens), "oov_rate": oov, "notes": notes}
+            raise DataError("the review is empty or only whitespace",
+                            'pass some text, e.g. python -m a2.text.predict "A wonderful film."')
+        return self.predict([text])[0]
+
+
+def read_lines(source: str) -> list[str]:
+    """Reviews, one per line, from a file or ``-`` (stdin); :class:`DataError` names the file and line."""
+    name = "stdin" if source == "-" else source
+    if source == "-":
+        raw = sys.stdin.buffer.read()
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"{path} {'is a folder' if path.is_dir() else 'does not exist'}",
+                            "pass a text file with one review per line, or - to read stdin")
+        try:
+            raw = path.read_bytes()
+        except OSError as err:
+            raise DataError(f"cannot read {path}: {err.strerror}", "check the file's permissions") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataError(f"{name}, line {line}: not UTF-8 text", "save the reviews as UTF-8 plain text") from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+def tsv_line(result: dict[str, Any]) -> str:
+    """``label<TAB>p_pos<TAB>notes`` (``-`` and an empty probability for an empty review)."""
+    notes = "; ".join(result["notes"])
+    if result["label"] is None:
+        return f"-\t\t{notes}"
+    return f"{result['label']}\t{result['p_pos']:.4f}\t{notes}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from a2.runtime import weights_path
+    """The command line; returns the exit code (2 with a one-line ``error:`` for bad input)."""
+    return cli.run(_main, argv)
 
-    parser = argparse.ArgumentParser(prog="python -m a2.text.predict", description="IMDB sentiment of a review")
-    parser.add_argument("text", nargs="+", help="the review (quote it)")
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = cli.ArgumentParser(prog="python -m a2.text.predict", description="IMDB sentiment of reviews")
+    parser.add_argument("text", nargs="*", help="one review (quote it), or - to read reviews from stdin")
+    parser.add_argument("--file", metavar="PATH", help="reviews, one per line (- for stdin); prints label, "
+                        "P(positive) and notes, tab-separated, one line per review")
     parser.add_argument("--weights", default=None, help="default: weights/part_4_transformer.pt")
     args = parser.parse_args(argv)
-    text = " ".join(args.text)
+    source = args.file or ("-" if args.text == ["-"] else None)
+    if source is not None and args.text and args.text != ["-"]:
+        parser.error("give either a review or --file, not both")
+    if source is None and not args.text:
+        parser.error("give a review, --file PATH, or - to read reviews from stdin")
+    texts = read_lines(source) if source is not None else None
+    weights = Path(args.weights) if args.weights else weights_path("part_4_transformer.pt")
+    predictor = Predictor.load(weights)
     try:
-        predictor = Predictor.load(args.weights or weights_path("part_4_transformer.pt"))
-        result = predictor(text)
-    except (ValueError, FileNotFoundError, LookupError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"{result['label']} (probability {result['probability']:.3f})")
+        results = predictor.predict(texts) if texts is not None else [predictor(" ".join(args.text))]
+    except LookupError:  # raised by nltk_data_dir() when the stop words cannot be found or downloaded
+        raise DataError("the NLTK data (stop words) that tokenisation needs were not found",
+                        "set A2_DATA_DIR to a folder holding nltk_data/, e.g. export A2_DATA_DIR=../shared/data") \
+            from None
+    if not predictor.threshold_stored:
+        print(f"note: {weights} stores no decision threshold; using {DEFAULT_THRESHOLD}", file=sys.stderr)
+    if texts is not None:
+        for result in results:
+            print(tsv_line(result))
+        return 0
+    result = results[0]
+    print(f"{result['label']} (probability {result['probability']:.3f}, P(pos) {result['p_pos']:.3f}, "
+          f"threshold {predictor.threshold:g})")
     for note in result["notes"]:
         print(f"note: {note}")
     return 0

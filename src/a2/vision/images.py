@@ -1,7 +1,8 @@
 """The dogs/food/vehicles images: load once, dedupe, split, batch and augment.
 
-The JPEGs are decoded once with Pillow into a uint8 ``(N, 3, H, W)`` tensor cached under
-``build/cache/`` (keyed by a hash of the file list), so later runs start in a second. Byte-identical
+The JPEGs are decoded once with Pillow into a uint8 ``(N, 3, H, W)`` array cached as ``.npz`` (no
+pickle) under ``build/cache/``, keyed by the sha256 of every file's bytes, so later runs start in a
+second or two and a replaced image is never served stale; an unreadable cache is rebuilt. Byte-identical
 files are dropped *before* the split so that no image sits in both train and test. Augmentation
 works on whole batches of tensors, on whatever device the batch is on (CPU or GPU), and runs
 inside the training step rather than in a worker process.
@@ -10,22 +11,30 @@ inside the training step rather than in a worker process.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import warnings
+import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image, UnidentifiedImageError
 from torch import nn
+from tqdm.auto import tqdm
 
-from a2.runtime import REPO_ROOT
+from a2.datasets import locate
+from a2.errors import DataError
+from a2.io import atomic_write
+from a2.runtime import cache_dir as cache_root
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 DEFAULT_CLASSES = ("dogs", "food", "vehicles")
 
 
-class ImageFolderError(ValueError):
+class ImageFolderError(DataError):
     """The image folder is missing a class, holds no images, or holds an unreadable file."""
 
 
@@ -62,27 +71,25 @@ def list_images(root: str | Path, classes: Sequence[str] = DEFAULT_CLASSES,
     """``(path, label)`` for every image under ``root/<class>/``, in natural file order."""
     root = Path(root)
     if not root.is_dir():
-        raise ImageFolderError(f"image folder {root} does not exist; set A2_DATA_DIR or place cnn_dataset/ in data/")
+        raise ImageFolderError(f"image folder {root} does not exist",
+                               "set A2_DATA_DIR to the folder holding cnn_dataset/, or place cnn_dataset/ in data/")
     missing = [c for c in classes if not (root / c).is_dir()]
     if missing:
         found = sorted(p.name for p in root.iterdir() if p.is_dir())
-        raise ImageFolderError(f"{root} lacks class folder(s) {missing} (found {found}); expected one subfolder "
-                               f"per class: {list(classes)}")
+        raise ImageFolderError(f"{root} lacks class folder(s) {missing} (found {found})",
+                               f"restore them: one subfolder per class, {list(classes)}")
     items: list[tuple[Path, int]] = []
     for label, cls in enumerate(classes):
         files = sorted((p for p in (root / cls).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
         if not files:
-            raise ImageFolderError(f"class folder {root / cls} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+            raise ImageFolderError(f"class folder {root / cls} holds no images",
+                                   f"put the class's {', '.join(IMAGE_SUFFIXES)} files back into it")
         items += [(p, label) for p in files[:limit_per_class]]
     return items
 
 
 def decode(path: str | Path, data: bytes | None = None, size: int | None = None) -> np.ndarray:
     """One image as uint8 ``(H, W, 3)`` RGB; resized to ``size`` if it differs. Clear error if unreadable."""
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(io.BytesIO(data) if data is not None else path) as im:
             im = im.convert("RGB")
@@ -90,50 +97,67 @@ def decode(path: str | Path, data: bytes | None = None, size: int | None = None)
                 im = im.resize((size, size), Image.BILINEAR)
             return np.asarray(im, dtype=np.uint8).copy()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise ImageFolderError(f"cannot decode image {path}: {err}. Delete or replace the file and rerun.") from err
+        raise ImageFolderError(f"cannot decode image {path}: {err}", "delete or replace the file and rerun") from err
 
 
-def _cache_key(items: Sequence[tuple[Path, int]], root: Path, size: int) -> str:
-    digest = hashlib.sha256(f"v1|{size}".encode())
-    for path, label in items:
-        stat = path.stat()
-        digest.update(f"{path.relative_to(root)}|{label}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:16]
+_CACHE_VERSION = "v2"
+
+
+def _read_cache(cache: Path, files: list[str], shas: list[str], size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(images, labels)`` from an ``.npz`` cache if it is readable and is for exactly these files; else None."""
+    try:
+        with np.load(cache, allow_pickle=False) as blob:
+            images, labels = blob["images"], blob["labels"]
+            same = blob["files"].tolist() == files and blob["sha256"].tolist() == shas
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        warnings.warn(f"image cache {cache} is unreadable ({err}); rebuilding it", stacklevel=3)
+        return None
+    if not same or images.shape != (len(files), 3, size, size) or labels.shape != (len(files),):
+        warnings.warn(f"image cache {cache} does not match the images; rebuilding it", stacklevel=3)
+        return None
+    return images, labels
 
 
 def load_folder(root: str | Path, classes: Sequence[str] = DEFAULT_CLASSES, *, size: int = 64,
-                limit_per_class: int | None = None, cache_dir: str | Path | None = REPO_ROOT / "build" / "cache",
+                limit_per_class: int | None = None, cache_dir: str | Path | None = "auto",
                 dedupe: bool = True) -> ImageData:
-    """Decode every image under ``root`` (or the first ``limit_per_class`` per class), cached; drop duplicates."""
+    """Decode every image under ``root`` (or the first ``limit_per_class`` per class), cached; drop duplicates.
+
+    The cache (``cache_dir``; ``"auto"``: :func:`a2.runtime.cache_dir`; None: no cache) is keyed by the sha256 of every
+    file's bytes, the labels and ``size``.
+    """
     root = Path(root)
     items = list_images(root, classes, limit_per_class)
-    cache = Path(cache_dir) / f"images_{_cache_key(items, root, size)}.pt" if cache_dir is not None else None
-    if cache is not None and cache.is_file():
-        blob = torch.load(cache, weights_only=True)
-        data = ImageData(blob["images"], blob["labels"], list(classes), blob["files"], blob["sha256"])
+    raws = [path.read_bytes() for path, _ in items]
+    shas = [hashlib.sha256(raw).hexdigest() for raw in raws]
+    files = [path.relative_to(root).as_posix() for path, _ in items]
+    labels_list = [label for _, label in items]
+    key = hashlib.sha256(f"{_CACHE_VERSION}|{size}|{labels_list}|{files}|{shas}".encode()).hexdigest()[:16]
+    folder = cache_root() if cache_dir == "auto" else cache_dir
+    cache = Path(folder) / f"images_{key}.npz" if folder is not None else None
+    cached = _read_cache(cache, files, shas, size) if cache is not None and cache.is_file() else None
+    if cached is not None:
+        images, labels = torch.from_numpy(cached[0]), torch.from_numpy(cached[1])
     else:
-        from tqdm.auto import tqdm
-
-        arrays, shas = [], []
-        for path, _ in tqdm(items, desc=f"decode {root.name}", leave=False):
-            raw = path.read_bytes()
-            shas.append(hashlib.sha256(raw).hexdigest())
-            arrays.append(decode(path, raw, size))
+        arrays = [decode(path, raw, size) for (path, _), raw in
+                  zip(tqdm(items, desc=f"decode {root.name}", leave=False), raws, strict=True)]
         images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
-        labels = torch.tensor([label for _, label in items], dtype=torch.long)
-        files = [path.relative_to(root).as_posix() for path, _ in items]
-        data = ImageData(images, labels, list(classes), files, shas)
+        labels = torch.tensor(labels_list, dtype=torch.long)
         if cache is not None:
-            from a2.io import save_torch
-
-            save_torch({"images": images, "labels": labels, "files": files, "sha256": shas}, cache)
+            blob = {"images": images.numpy(), "labels": labels.numpy(), "files": np.array(files),
+                    "sha256": np.array(shas)}
+            atomic_write(cache, lambda tmp: _savez(tmp, blob))
+    data = ImageData(images, labels, list(classes), files, shas)
     return drop_duplicates(data) if dedupe else data
+
+
+def _savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as fh:  # a file object, so that numpy does not append ".npz" to the temporary name
+        np.savez(fh, **arrays)
 
 
 def load_dataset(*, size: int = 64, limit_per_class: int | None = None, **kwargs) -> ImageData:
     """The course's cnn_dataset, located through :mod:`a2.datasets`."""
-    from a2.datasets import locate
-
     return load_folder(locate("cnn_dataset"), DEFAULT_CLASSES, size=size, limit_per_class=limit_per_class, **kwargs)
 
 
