@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
 import re
 import shutil
@@ -31,8 +30,9 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "src"))  # works before `pip install -e .` too
 
 from a2 import cli, datasets, io  # noqa: E402
-from a2.errors import A2Error, DataError, ResultsError  # noqa: E402
-from a2.evaluation import TABLE_ROWS, results_table  # noqa: E402  (moving to its own module; fixed at merge)
+from a2.errors import A2Error, DataError  # noqa: E402
+from a2.results import load_all_results  # noqa: E402
+from a2.results_table import results_table  # noqa: E402
 
 # Canonical order: later notebooks may reuse what earlier ones wrote (e.g. shared baselines).
 NOTEBOOKS: dict[str, str] = {
@@ -192,36 +192,9 @@ def execute(notebooks: Mapping[str, Path], fast: bool, root: Path) -> dict[str, 
 # ---------------------------------------------------------------------------------------------
 
 
-def load_results(folder: Path) -> dict[str, dict[str, Any]]:
-    """Every ``*.json`` in ``folder``, parsed strictly: a truncated file or a NaN is named, not rendered."""
-    out = {}
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        payload = io.read_json(path, allow_nan=True)  # a NaN the table shows is named below; others are not shown
-        if not isinstance(payload, dict):
-            raise ResultsError(f"{path} holds a {type(payload).__name__}, not a JSON object",
-                               f"restore it with git checkout -- {_rel(path)}, or rerun the notebook that writes it")
-        out[path.stem] = payload
-    return out
-
-
-def check_table_values(results: Mapping[str, Mapping[str, Any]], folder: Path) -> None:
-    """Every value the table shows has the type its format needs (a string where a number belongs is named)."""
-    for stem, _, _, key, fmt, _ in TABLE_ROWS:
-        node: Any = results.get(stem, {})
-        for part in key.split("."):
-            node = node.get(part) if isinstance(node, Mapping) else None
-        if node is None or fmt == "{}":
-            continue
-        if isinstance(node, bool) or not isinstance(node, (int, float)) or not math.isfinite(node):
-            path = folder / f"{stem}.json"
-            raise ResultsError(f"{_rel(path)}: {key} is {node!r}, not a finite number",
-                               f"restore it with git checkout -- {_rel(path)}, or rerun the notebook that writes it")
-
-
 def table(folder: Path) -> str:
-    results = load_results(folder)
-    check_table_values(results, folder)
-    return results_table(results)
+    """The README table from ``folder``'s results; a broken file or value is a one-line ResultsError."""
+    return results_table(load_all_results(folder))
 
 
 def update_readme(text_table: str, readme: Path = ROOT / "README.md") -> bool:

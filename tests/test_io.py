@@ -114,9 +114,6 @@ def test_private_copy_is_reused_and_not_group_writable(tmp_path):
 
 
 # Caches that still unpickle, to be converted (issue 14.3); remove each entry when its file is fixed.
-PICKLE_TODO = {"text/imdb.py", "text/preprocess.py"}  # TODO(merge): owned by the Part IV branch
-
-
 def test_nothing_in_the_package_unpickles():
     """No pickle.load(s), torch.load without weights_only=True, or np.load with allow_pickle=True."""
     import re
@@ -126,5 +123,5 @@ def test_nothing_in_the_package_unpickles():
                         r"torch\.load\((?![^)]*weights_only\s*=\s*True)[^)]*\)")
     found = [f"{p.relative_to(src)}:{n}" for p in sorted(src.rglob("*.py"))
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-             if unsafe.search(line) and p.relative_to(src).as_posix() not in PICKLE_TODO]
+             if unsafe.search(line)]
     assert found == []

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from a2.errors import A2Error
-from a2.evaluation import results_table
+from a2.results_table import results_table
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("a2_main", ROOT / "main.py")

@@ -25,8 +25,8 @@ def test_load_all_results_is_sorted_and_empty_for_an_empty_folder(tmp_path):
     assert list(load_all_results(tmp_path)) == ["a", "b"]
 
 
-@pytest.mark.parametrize(("text", "message"), [('{"test": {"acc', "not a readable JSON file"),
-                                               ("[1, 2]", "expected a JSON object")])
+@pytest.mark.parametrize(("text", "message"), [('{"test": {"acc', "not valid JSON"),
+                                               ("[1, 2]", "holds a list, not a JSON object")])
 def test_broken_results_file_is_named(tmp_path, text, message):
     path = tmp_path / "part_4.json"
     path.write_text(text)

@@ -13,12 +13,6 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as skm
 
-# TODO(merge): remove once callers use a2.results / a2.results_table (main.py, tests/test_main.py,
-# part_2_autoencoder.ipynb, part_4_transformer.ipynb, nab_benchmark.ipynb).
-from a2.results import load_all_results as load_results  # noqa: F401
-from a2.results import write_results  # noqa: F401
-from a2.results_table import results_table, summarise  # noqa: F401
-
 
 def _as_1d(name: str, values: Any) -> np.ndarray:
     arr = np.asarray(values)

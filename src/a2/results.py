@@ -7,18 +7,16 @@ inside a table.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from a2 import runtime
-from a2.io import write_json
+from a2.errors import DataError, ResultsError
+from a2.io import read_json, write_json
 
-
-class ResultsError(ValueError):
-    """A results file is unreadable, or holds something other than a number where one belongs."""
+__all__ = ["ResultsError", "load_all_results", "lookup", "read_results_file", "write_results"]
 
 
 def write_results(name: str, payload: Mapping[str, Any], *, device: Any = None) -> Path:
@@ -43,11 +41,12 @@ def read_results_file(path: str | Path) -> dict[str, Any]:
     """One results file as a dict; :class:`ResultsError` naming the file if it is not a JSON object."""
     path = Path(path)
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{path}: not a readable JSON file ({exc}); rerun the notebook that writes it") from None
+        payload = read_json(path, allow_nan=True)  # NaN is named by the table, where it would show
+    except DataError as err:
+        raise ResultsError(err.what, err.fix) from None
     if not isinstance(payload, dict):
-        raise ResultsError(f"{path}: expected a JSON object, got {type(payload).__name__}")
+        raise ResultsError(f"{path} holds a {type(payload).__name__}, not a JSON object",
+                           "restore it (git checkout) or rerun the notebook that writes it")
     return payload
 
 

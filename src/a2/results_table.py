@@ -91,8 +91,8 @@ def _is_number(value: Any) -> bool:
 
 def _checked(value: Any, stem: str, key: str, numeric: bool) -> Any:
     if numeric and not _is_number(value):
-        raise ResultsError(f"results/{stem}.json: {key} is {value!r}, expected a finite number "
-                           f"(rerun the notebook that writes it)")
+        raise ResultsError(f"results/{stem}.json: {key} is {value!r}, not a finite number",
+                           "restore it (git checkout) or rerun the notebook that writes it")
     return value
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tarfile
+import zlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,7 @@ import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
 from a2 import datasets
+from a2.errors import DataError
 
 URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 LABELS = ("neg", "pos")  # index = class id
@@ -54,8 +56,9 @@ def _rows_from_tar(archive: Path) -> tuple[list[Row], Urls]:
                 elif m := _URLS.search(member.name):
                     lines = tf.extractfile(member).read().decode("utf-8").splitlines()
                     urls[(m[1], m[2])] = _movie_ids(lines, f"{archive}:{member.name}")
-    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as err:
-        raise ValueError(f"{archive} is not a readable aclImdb tarball ({err}); download it again from {URL}") from err
+    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError, zlib.error) as err:
+        raise DataError(f"{archive} is not a readable aclImdb tarball ({err})",
+                        f"download it again from {URL}") from None
     return rows, urls
 
 

@@ -7,8 +7,9 @@ prior, which is why it is a separate, clearly labelled row of the optimisation s
 
 **Cross-fitting.** A training review must not see ratios computed from its own label, or the model
 learns to trust them far more than they deserve on unseen reviews. Training reviews therefore get
-ratios computed on the *other* folds of the training part; validation and test reviews get ratios
-computed on the whole training part. No validation or test label is ever used.
+ratios computed on the *other* folds of the training part; validation and test reviews get the
+average of those fold ratios, so that they are as strong (each fold sees 80 % of the training part)
+as what the model was trained on. No validation or test label is ever used.
 """
 
 from __future__ import annotations
@@ -73,18 +74,21 @@ def cross_fitted_features(train_docs: Sequence[np.ndarray], train_labels: Sequen
                           other: dict[str, Sequence[np.ndarray]], vocab_size: int, *, folds: int = 5,
                           seed: int = 0, bigram_buckets: int = 1 << 20, alpha: float = 1.0
                           ) -> tuple[list[np.ndarray], dict[str, list[np.ndarray]], NBRatios]:
-    """Per-token NB features: training reviews from out-of-fold ratios, ``other`` splits from all training reviews.
+    """Per-token NB features: training reviews from out-of-fold ratios, ``other`` splits from their average.
 
-    Returns the training features, the features of each split in ``other``, and the ratios fitted on
-    the whole training part (what a deployed model uses for new text).
+    Returns the training features, the features of each split in ``other``, and the averaged ratios
+    (what a deployed model uses for new text).
     """
     labels = np.asarray(train_labels)
     fold = np.random.default_rng(seed).permutation(len(train_docs)) % folds
     train_feats: list[np.ndarray] = [np.empty((0, 2), np.float32)] * len(train_docs)
+    uni, bi = np.zeros(vocab_size), np.zeros(bigram_buckets)
     for k in range(folds):
         fit_idx, apply_idx = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         ratios = fit_ratios([train_docs[i] for i in fit_idx], labels[fit_idx], vocab_size, bigram_buckets, alpha)
         for i in apply_idx:
             train_feats[i] = ratios.features(train_docs[i])
-    full = fit_ratios(train_docs, labels, vocab_size, bigram_buckets, alpha)
-    return train_feats, {name: [full.features(d) for d in docs] for name, docs in other.items()}, full
+        uni += ratios.unigram / folds
+        bi += ratios.bigram / folds
+    averaged = NBRatios(uni, bi)
+    return train_feats, {name: [averaged.features(d) for d in docs] for name, docs in other.items()}, averaged

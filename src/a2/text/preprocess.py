@@ -6,16 +6,13 @@ Tokenised corpora are cached (gzipped JSON) under ``build/cache`` keyed by a has
 
 from __future__ import annotations
 
-import atexit
 import gzip
 import hashlib
 import html
 import json
 import os
 import re
-import shutil
 import stat
-import tempfile
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from a2 import datasets
+from a2 import datasets, io
 from a2.io import atomic_write
 from a2.progress import progress as progress_bar
-from a2.runtime import REPO_ROOT
+from a2.runtime import cache_dir
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
@@ -38,13 +35,6 @@ _TAG = re.compile(r"<[^>]+>")
 _NON_WORD = re.compile(r"[^a-z0-9'\s]+")  # punctuation and symbols (apostrophes inside words survive)
 _STRAY_APOSTROPHE = re.compile(r"(?<![a-z0-9])'|'(?![a-z0-9])")
 _WORD = r"[a-z0-9]+(?:'[a-z]+)?"
-
-
-def cache_dir() -> Path:
-    """``$A2_CACHE_DIR`` or ``<repo>/build/cache``: derived data that can always be rebuilt (git-ignored)."""
-    path = Path(os.environ.get("A2_CACHE_DIR", REPO_ROOT / "build" / "cache"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,8 +56,8 @@ def _unsafe_for_nltk(folder: Path) -> bool:
 def nltk_data_dir() -> Path:
     """The NLTK data folder (``a2.datasets.locate("nltk_data")``), registered in ``nltk.data.path``.
 
-    If nltk would refuse its files (writable by others, or another owner), the folder is copied to a
-    private temporary directory with safe permissions and that copy is used instead.
+    If nltk would refuse its files (writable by others, or another owner), the folder is copied once
+    to ``<cache>/nltk`` with safe permissions and that copy is used instead.
     """
     import nltk
 
@@ -87,14 +77,8 @@ def nltk_data_dir() -> Path:
                               f"({download_err}). Fix: set A2_DATA_DIR to a folder containing nltk_data/, "
                               f"e.g. export A2_DATA_DIR=../shared/data") from err
     if _unsafe_for_nltk(folder):
-        private = Path(tempfile.mkdtemp(prefix="a2_nltk_data_"))
-        atexit.register(shutil.rmtree, private, ignore_errors=True)  # no copies pile up in /tmp
-        shutil.copytree(folder, private, dirs_exist_ok=True)
-        for path in [private, *private.rglob("*")]:
-            path.chmod(path.stat().st_mode & ~(stat.S_IWGRP | stat.S_IWOTH))
-        warnings.warn(f"nltk refuses {folder} (group/world-writable or foreign owner); using a private "
-                      f"copy at {private}. Run `chmod -R go-w {folder}` to avoid the copy.", stacklevel=2)
-        folder = private
+        # one reusable private copy (keyed by the source's files), not a new temporary folder per run
+        folder = io.private_copy(folder, cache_dir() / "nltk")
     if str(folder) not in nltk.data.path:
         nltk.data.path.insert(0, str(folder))
     return folder
