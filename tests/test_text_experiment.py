@@ -4,6 +4,7 @@ import torch
 
 from a2.text import experiment
 from a2.text.models import TransformerConfig
+from a2.text.predict import predict_proba
 from a2.training import TrainConfig
 
 
@@ -45,24 +46,9 @@ def test_train_classifier_learns_and_selects_on_validation_cross_entropy():
                                               embedding=None, batch_size=16, seed=0)
     assert {"train_loss", "val_ce", "val_accuracy", "val_roc_auc"} <= set(hist.keys())
     assert hist.best()["val_ce"] == min(hist["val_ce"]) and hist.best()["val_accuracy"] > 0.9
-    p = experiment.predict_proba(model, data.x_val)
+    p = predict_proba(model, data.x_val)
     assert p.shape == (40,) and experiment.split_scores(p, data.y_val)["accuracy"] > 0.9
     assert data.subset(10).x_train.__len__() == 10 and data.train_tokens() == sum(len(s) for s in x[:80])
-
-
-def test_predict_proba_passes_features_in_row_order():
-    class Echo(torch.nn.Module):  # logit = first feature of the first token: recovers row order
-        def __init__(self):
-            super().__init__()
-            self.w = torch.nn.Parameter(torch.zeros(1))
-
-        def forward(self, ids, nb):
-            return torch.stack([torch.zeros(len(ids)), nb[:, 0, 0]], dim=1) + self.w
-
-    seqs = [np.arange(2, 2 + n) for n in (5, 1, 3)]
-    feats = [np.full((len(s), 2), v, np.float32) for s, v in zip(seqs, (2.0, -2.0, 0.0), strict=True)]
-    p = experiment.predict_proba(Echo(), seqs, feats, batch_size=2)
-    assert p[0] > 0.5 > p[1] and p[2] == pytest.approx(0.5)
 
 
 def test_tfidf_baseline_runs():

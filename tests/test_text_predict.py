@@ -161,7 +161,38 @@ def test_predict_proba_keeps_order():
     together = predict.predict_proba(m, seqs, batch_size=2)
     alone = np.concatenate([predict.predict_proba(m, [s]) for s in seqs])
     np.testing.assert_allclose(together, alone, atol=1e-5)
-    assert predict.log_loss(np.array([[0.5, 0.5]]), [1]) == pytest.approx(np.log(2))
+    assert together.shape == (3,) and ((together > 0) & (together < 1)).all()
+
+
+def test_predict_proba_passes_features_in_row_order():
+    class Echo(torch.nn.Module):  # logit = first feature of the first token: recovers row order
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, ids, nb):
+            return torch.stack([torch.zeros(len(ids)), nb[:, 0, 0]], dim=1) + self.w
+
+    seqs = [np.arange(2, 2 + n) for n in (5, 1, 3)]
+    feats = [np.full((len(s), 2), v, np.float32) for s, v in zip(seqs, (2.0, -2.0, 0.0), strict=True)]
+    p = predict.predict_proba(Echo(), seqs, feats, batch_size=2)
+    assert p[0] > 0.5 > p[1] and p[2] == pytest.approx(0.5)
+
+
+def test_naive_bayes_channel_round_trip(tmp_path):
+    torch.manual_seed(0)
+    vocab = Vocab.build([["good", "film", "bad", "plot", "great"]], min_freq=1)
+    model = TransformerClassifier(TransformerConfig(vocab_size=len(vocab), d_model=16, n_heads=2, d_ff=32,
+                                                    max_len=12, nb_channels=2))
+    ratios = {"unigram": torch.linspace(-1, 1, len(vocab)), "bigram": torch.zeros(31)}
+    path = save_torch(predict.bundle(model, vocab, TextConfig(), 0.25, threshold=0.4, nb_ratios=ratios),
+                      tmp_path / "nb.pt")
+    p = predict.Predictor.load(path)
+    assert p.nb is not None and p.threshold == 0.4
+    assert p("A good film.")["label"] in ("neg", "pos")
+    path = save_torch(predict.bundle(model, vocab, TextConfig(), 0.25, threshold=0.4), tmp_path / "no_nb.pt")
+    with pytest.raises(WeightsError, match="nb_ratios"):
+        predict.Predictor.load(path)
 
 
 def test_missing_nltk_data_is_a_one_line_error(weights, monkeypatch, capsys):

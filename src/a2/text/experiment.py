@@ -21,6 +21,7 @@ from torch import nn
 from a2.evaluation import accuracy
 from a2.runtime import autocast
 from a2.text.models import TransformerClassifier, TransformerConfig
+from a2.text.predict import predict_proba
 from a2.text.preprocess import BucketBatches, clean
 from a2.training import History, TrainConfig, fit, make_optimizer
 
@@ -51,19 +52,6 @@ class Data:
 
     def train_tokens(self) -> int:
         return int(sum(len(x) for x in self.x_train))
-
-
-@torch.no_grad()
-def predict_proba(model: nn.Module, seqs: list[np.ndarray], features: Features = None,
-                  batch_size: int = 256) -> np.ndarray:
-    """P(positive) for each sequence, in the order of ``seqs`` (batches are length-sorted internally)."""
-    model.eval()
-    loader = BucketBatches(seqs, np.zeros(len(seqs), dtype=np.int64), batch_size, features=features)
-    device = next(model.parameters()).device
-    chunks = [model(*(t.to(device) for t in batch[:-1])).float().softmax(-1)[:, 1].cpu() for batch in loader]
-    out = np.empty(len(seqs))
-    out[loader.order()] = torch.cat(chunks).numpy()
-    return out
 
 
 def cross_entropy(p_pos: np.ndarray, labels: np.ndarray) -> float:

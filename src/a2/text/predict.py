@@ -31,6 +31,7 @@ from a2.errors import DataError, WeightsError
 from a2.runtime import weights_path
 from a2.text.imdb import LABELS
 from a2.text.models import TransformerClassifier, TransformerConfig
+from a2.text.nb_features import NBRatios
 from a2.text.preprocess import BucketBatches, TextConfig, Vocab, encode, tokenize
 
 OOV_WARNING = 0.3  # English reviews have a few % unknown tokens; above 30 % the text is probably not English
@@ -41,29 +42,24 @@ _FIX = ("pass the Part IV Transformer's weights (--weights weights/part_4_transf
 
 
 @torch.no_grad()
-def predict_proba(model: nn.Module, seqs: Sequence[np.ndarray], batch_size: int = 256) -> np.ndarray:
-    """Class probabilities ``(n, classes)`` in the order of ``seqs`` (batches are length-sorted)."""
+def predict_proba(model: nn.Module, seqs: Sequence[np.ndarray], features: Sequence[np.ndarray] | None = None,
+                  batch_size: int = 256) -> np.ndarray:
+    """P(positive) for each sequence, in the order of ``seqs`` (batches are length-sorted internally)."""
     model.eval()
-    loader = BucketBatches(seqs, np.zeros(len(seqs), dtype=np.int64), batch_size)
-    order = loader.order()
+    loader = BucketBatches(seqs, np.zeros(len(seqs), dtype=np.int64), batch_size, features=features)
     device = next(model.parameters()).device
-    probs = torch.cat([model(ids.to(device)).float().softmax(-1).cpu() for ids, _ in loader]).numpy()
-    out = np.empty_like(probs)
-    out[order] = probs
+    chunks = [model(*(t.to(device) for t in batch[:-1])).float().softmax(-1)[:, 1].cpu() for batch in loader]
+    out = np.empty(len(seqs))
+    out[loader.order()] = torch.cat(chunks).numpy()
     return out
-
-
-def log_loss(probs: np.ndarray, labels: Sequence[int]) -> float:
-    """Mean cross-entropy of the true class."""
-    p = probs[np.arange(len(probs)), np.asarray(labels)]
-    return float(-np.log(np.clip(p, 1e-12, 1.0)).mean())
 
 
 def bundle(model: TransformerClassifier, vocab: Vocab, text_cfg: TextConfig, head_frac: float,
            **extra: Any) -> dict[str, Any]:
     """What ``weights/part_4_transformer.pt`` holds: tensors and plain values only (weights_only).
 
-    Pass ``threshold=<float>`` (the decision threshold on P(pos), chosen on validation) in ``extra``.
+    Pass ``threshold=<float>`` (the decision threshold on P(pos), chosen on validation) in ``extra``,
+    and ``nb_ratios={"unigram": tensor, "bigram": tensor}`` for a model with a naive-Bayes channel.
     """
     return {"state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "config": model.cfg.to_dict(), "vocab": list(vocab.itos), "text_config": asdict(text_cfg),
@@ -111,6 +107,19 @@ def _threshold(data: dict[str, Any], path: Path) -> float | None:
     return float(value)
 
 
+def _nb_ratios(data: dict[str, Any], cfg: TransformerConfig, path: Path) -> NBRatios | None:
+    """The stored naive-Bayes ratios when the model has an NB channel (checked against the vocabulary)."""
+    if not cfg.nb_channels:
+        return None
+    stored = data.get("nb_ratios")
+    if not isinstance(stored, dict) or not all(isinstance(stored.get(k), torch.Tensor) for k in ("unigram", "bigram")):
+        raise WeightsError(f"{path}: the model has a naive-Bayes channel but the file holds no 'nb_ratios'", _FIX)
+    if stored["unigram"].shape != (cfg.vocab_size,):
+        raise WeightsError(f"{path}: 'nb_ratios' has {stored['unigram'].shape[0]} unigram entries, expected "
+                           f"{cfg.vocab_size}", _FIX)
+    return NBRatios(stored["unigram"].double().numpy(), stored["bigram"].double().numpy())
+
+
 @dataclass
 class Predictor:
     model: TransformerClassifier
@@ -119,6 +128,7 @@ class Predictor:
     head_frac: float = 0.25
     threshold: float = DEFAULT_THRESHOLD  # on P(pos); stored in the weights file
     threshold_stored: bool = True  # False: the file had no threshold and DEFAULT_THRESHOLD is used
+    nb: NBRatios | None = None  # naive-Bayes ratios, for a model with an NB input channel
 
     @classmethod
     def load(cls, path: str | Path) -> Predictor:
@@ -150,8 +160,8 @@ class Predictor:
         if not isinstance(head_frac, (int, float)) or not 0 <= head_frac <= 1:
             raise WeightsError(f"{path}: 'head_frac' is {head_frac!r}, not a fraction in [0, 1]", _FIX)
         threshold = _threshold(data, path)
-        return cls(model, vocab, text_cfg, float(head_frac),
-                   DEFAULT_THRESHOLD if threshold is None else threshold, threshold is not None)
+        return cls(model, vocab, text_cfg, float(head_frac), DEFAULT_THRESHOLD if threshold is None else threshold,
+                   threshold is not None, _nb_ratios(data, cfg, path))
 
     def predict(self, texts: Sequence[str], batch_size: int = 256) -> list[dict[str, Any]]:
         """One result per text: label (None for an empty text), P(pos), tokens, OOV rate and notes."""
@@ -161,14 +171,15 @@ class Predictor:
         p_pos = np.full(len(texts), np.nan)
         if filled:
             seqs = encode([tokens[i] for i in filled], self.vocab, max_len, self.head_frac)
-            p_pos[filled] = predict_proba(self.model, seqs, batch_size)[:, 1]
+            feats = [self.nb.features(s) for s in seqs] if self.nb is not None else None
+            p_pos[filled] = predict_proba(self.model, seqs, feats, batch_size)
         out = []
         for text, toks, p in zip(texts, tokens, p_pos, strict=True):
             if not text.strip():
                 out.append({"label": None, "probability": None, "p_pos": None, "tokens": 0, "oov_rate": 1.0,
                             "notes": ["empty review; no prediction"]})
                 continue
-            label = int(p >= self.threshold)
+            label = int(p > self.threshold)  # the rule the threshold was calibrated with
             oov = self.vocab.oov_rate(toks)
             notes = []
             if len(toks) > max_len:
