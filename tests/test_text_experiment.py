@@ -66,3 +66,9 @@ def test_time_training_steps_reports_both_modes(monkeypatch):
     out = experiment.time_training_steps(data, cfg, TrainConfig(), embedding=None, steps=3, batch_size=8)
     assert set(out) == {"eager", "torch.compile"} and out["eager"]["steps"] == 3
     assert out["eager"]["total_s"] >= out["eager"]["first_step_s"] > 0
+
+
+def test_ema_decay_spans_the_requested_epochs():
+    decay = experiment.ema_decay(1.5, n_train=6400, batch_size=64)  # 100 steps per epoch
+    assert 1 / (1 - decay) == pytest.approx(150)
+    assert 0 < experiment.ema_decay(1.0, n_train=3, batch_size=64) < 1

@@ -159,3 +159,13 @@ def time_training_steps(data: Data, model_cfg: TransformerConfig, train_cfg: Tra
         out[name] = {"total_s": float(sum(times)), "first_step_s": times[0],
                      "median_step_s": float(np.median(times)), "steps": len(times)}
     return out
+
+
+def ema_decay(span_epochs: float, n_train: int, batch_size: int) -> float:
+    """EMA decay whose averaging horizon (1 / (1 - decay) steps) is ``span_epochs`` epochs long.
+
+    Stating the horizon in epochs keeps the average meaningful at any budget: a fixed decay such as
+    0.998 would average over most of a short study run and over a fraction of an epoch of a long one.
+    """
+    steps_per_epoch = max(1, -(-n_train // batch_size))
+    return 1.0 - 1.0 / max(2.0, span_epochs * steps_per_epoch)
