@@ -346,7 +346,7 @@ SPEC: tuple[Value, ...] = (
     V("pIVvalN", P4, "splits.val", "int"),
     V("pIVtestN", P4, "splits.test", "int"),
     V("pIVvalGroupedBy", P4, "splits.val_grouped_by", "text", new=True),
-    V("pIVvalMovieOverlap", P4, "splits.val_movie_overlap", "int", new=True),
+    V("pIVvalMovieOverlap", P4, "splits.val_movie_overlap", "pct", new=True),
     V("pIVvocab", P4, "preprocessing.vocab_size", "int"),
     V("pIVminFreq", P4, "preprocessing.min_freq", "int"),
     V("pIVmaxLen", P4, "preprocessing.max_len", "int"),
@@ -389,8 +389,8 @@ SPEC: tuple[Value, ...] = (
     V("pIVbaseFeatures", P4, "baseline.features", "int"),
     V("pIVversusBase", P4, ("test.accuracy", "baseline.test_accuracy"), _versus("pct")),
     V("pIVversusNBSVM", P4, ("test.accuracy",), lambda a: compare(a, 0.9122, FORMATS["pct"])),
-    V("pIVstudyEpochs", P4, "ablation.budget.epochs", "int"),
-    V("pIVstudyReviews", P4, "ablation.budget.train_reviews", "int"),
+    V("pIVstudyEpochs", P4, "study.budget.epochs", "int"),
+    V("pIVstudyReviews", P4, "study.budget.train_reviews", "int"),
     V("pIVseedN", P4, "seeds", "count", new=True),
     V("pIVseedValMean", P4, "seeds", _seed_stat(statistics.mean), new=True),
     V("pIVseedValSD", P4, "seeds", _seed_stat(statistics.stdev), new=True),
@@ -450,10 +450,10 @@ def _nab_variants(r: Mapping[str, Any]) -> list[str]:
 
 
 def _part4_study(r: Mapping[str, Any]) -> list[str]:
-    variants = lookup(r, P4, "ablation.variants")
+    variants = lookup(r, P4, "study.variants")
     ref = variants["full recipe"]["val_accuracy"] if "full recipe" in variants else None
     return [_row(tex_escape(n), pct(v["val_accuracy"]), "--" if ref is None or n == "full recipe"
-                 else signed_points(v["val_accuracy"] - ref), f"{v['val_loss']:.3f}", f"{v['train_s']:.0f}")
+                 else signed_points(v["val_accuracy"] - ref), f"{v['val_ce']:.3f}", f"{v['train_s']:.0f}")
             for n, v in variants.items()]  # fmt: skip
 
 
