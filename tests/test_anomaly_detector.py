@@ -141,3 +141,15 @@ def test_results_in_nab_layout(tmp_path):
     lab = scoring.FileLabels.from_timestamps(name, pd.to_datetime(df["timestamp"]), corpus.load_windows()[name])
     assert lab == scoring.corpus_labels()[name] and df["label"].sum() == lab.window_mask().sum()
     scoring.check_scores(name, df["anomaly_score"].to_numpy(), len(df))
+
+
+def test_variants_reuse_errors_and_refuse_stage_one_changes():
+    x = series()
+    errors, coarse, calibrated, score = detector.detect_series(x, CFG)
+    ts = pd.date_range("2020", periods=len(x), freq="5min").to_numpy()
+    outputs = {"toy.csv": detector.FileOutput("toy.csv", ts, x, errors, coarse, calibrated, score, 0.0)}
+    out = detector.variants(outputs, {"same": CFG, "gated": replace(CFG, magnitude_gate=0.5)})
+    np.testing.assert_array_equal(out["same"]["toy.csv"], score)
+    assert (out["gated"]["toy.csv"] > 0).sum() <= (score > 0).sum()
+    with pytest.raises(ValueError, match="changes \\['refit_every'\\]"):
+        detector.variants(outputs, {"a": CFG, "b": replace(CFG, refit_every=10)})

@@ -173,3 +173,14 @@ def test_results_must_match_the_corpus_row_for_row(tmp_path, how, match):
 def test_check_rows_accepts_identical_timestamps():
     ts = pd.Series(pd.date_range("2020", periods=5, freq="h"))
     scoring.check_rows("x.csv", ts, ts.copy())
+
+
+def test_score_table_and_seed_summary():
+    table = scoring.score_table({"perfect": flags(300, 700), "nothing": flags()}, {LAB.name: LAB},
+                                {"standard": STD, "reward_low_FN_rate": LOW_FN})
+    assert list(table.columns) == ["standard", "reward_low_FN_rate"] and table.loc["perfect", "standard"] == 100.0
+    assert table.loc["nothing"].tolist() == [0.0, 0.0]
+    summary = scoring.seed_summary(pd.DataFrame({"standard": [60.0, 62.0, 64.0]}, index=[0, 1, 2]))
+    assert summary.loc["mean", "standard"] == 62.0 and summary.loc["sd", "standard"] == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="at least two seeds"):
+        scoring.seed_summary(pd.DataFrame({"standard": [60.0]}))

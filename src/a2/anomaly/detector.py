@@ -29,7 +29,7 @@ import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -373,6 +373,32 @@ def postprocess(outputs: dict[str, FileOutput], cfg: DetectorConfig) -> dict[str
         p = corpus.probationary_length(len(o.errors))
         out[name] = suppress(combined_score(o.errors, o.values, p, cfg, o.coarse), p, cfg)
     return out
+
+
+def variants(outputs: dict[str, FileOutput], configs: dict[str, DetectorConfig]) -> dict[str, dict[str, np.ndarray]]:
+    """``{label: {file: anomaly_score}}``: stages 2-3 of each config re-run on the same cached errors.
+
+    Only post-processing settings may differ (gates, calibration, suppression); settings that change
+    the errors themselves (model, refitting, holdout, coarse) need a new :func:`detect_corpus` run.
+    """
+    stage1 = ("model", "window", "epochs", "batch_size", "lr", "error", "error_source", "holdout", "refit_every",
+              "refit_buffer", "refit_epochs", "coarse", "seed")
+    out = {}
+    for label, cfg in configs.items():
+        first = next(iter(configs.values()))
+        changed = [k for k in stage1 if getattr(cfg, k) != getattr(first, k)]
+        if changed:
+            raise ValueError(f"variant {label!r} changes {changed}, which need new reconstruction errors; "
+                             "run detect_corpus for it instead")
+        out[label] = postprocess(outputs, cfg)
+    return out
+
+
+def detect_seeds(cfg: DetectorConfig, seeds: Sequence[int], files: Sequence[str] | None = None, workers: int = 2,
+                 root: str | None = None) -> dict[int, dict[str, FileOutput]]:
+    """:func:`detect_corpus` once per seed (the seed sets the initial weights and the batch order)."""
+    return {seed: detect_corpus(replace(cfg, seed=seed), files, workers=workers, root=root)
+            for seed in progress_bar(list(seeds), desc=f"seeds of {cfg.model}")}
 
 
 def detect_corpus(cfg: DetectorConfig, files: Sequence[str] | None = None, workers: int = 2,

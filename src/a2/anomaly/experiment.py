@@ -221,8 +221,17 @@ def qualifying(series: dict[str, tuple[pd.DataFrame, list[tuple[Any, Any]]]], re
         try:
             ok[name] = prepare_for(name, raw, windows, recipe)
         except ValueError as err:
-            skipped[name] = str(err).split(";")[0].split(", so it")[0]
+            skipped[name] = _reason(str(err))
     return ok, skipped
+
+
+def _reason(message: str) -> str:
+    """A short, countable reason from a preparation error (the full message names rows and windows)."""
+    for part, label in (("the val part", "no labelled window in validation"),
+                        ("the test part", "no labelled window in test")):
+        if message.startswith(part):
+            return label
+    return message.split(";")[0]
 
 
 def multi_series(prepared: dict[str, Prepared], recipe: Recipe, *, device: torch.device | str = "cpu",

@@ -284,6 +284,21 @@ def out_of_sample(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLab
     return out
 
 
+def score_table(variants: Mapping[str, Mapping[str, np.ndarray]], labels: Mapping[str, FileLabels],
+                profiles: Mapping[str, Profile] | None = None) -> pd.DataFrame:
+    """One row per variant (``{label: {file: anomaly_score}}``), one column per profile: the swept 0-100 score."""
+    profiles = load_profiles() if profiles is None else profiles
+    rows = {label: {p: r["score"] for p, r in nab_score(s, labels, profiles).items()} for label, s in variants.items()}
+    return pd.DataFrame(rows).T[list(profiles)]
+
+
+def seed_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Rows ``mean`` and ``sd`` (sample, ddof=1) of a seeds x profiles table, beside the seeds themselves."""
+    if len(per_seed) < 2:
+        raise ValueError(f"need at least two seeds for a standard deviation, got {len(per_seed)}")
+    return pd.concat([per_seed, per_seed.agg(["mean", "std"]).rename(index={"std": "sd"})])
+
+
 def scored_rows(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels]) -> tuple[np.ndarray, np.ndarray]:
     """All non-probationary rows pooled: (in-window label, anomaly score), for threshold-free metrics."""
     ys, ss = [], []
