@@ -153,3 +153,15 @@ def test_variants_reuse_errors_and_refuse_stage_one_changes():
     assert (out["gated"]["toy.csv"] > 0).sum() <= (score > 0).sum()
     with pytest.raises(ValueError, match="changes \\['refit_every'\\]"):
         detector.variants(outputs, {"a": CFG, "b": replace(CFG, refit_every=10)})
+
+
+@needs_dataset("nab")
+def test_measure_runs_each_stage_once_and_post_variants_on_its_errors():
+    name = "artificialWithAnomaly/art_daily_jumpsup.csv"
+    stage = {"ae": {}, "fd": {"error_source": "first_difference"}}
+    post = {"": {}, " + gate": {"magnitude_gate": 0.05}}
+    scores, outputs = detector.measure(replace(CFG, epochs=1), stage, post, files=[name], workers=1)
+    assert list(scores) == ["ae", "ae + gate", "fd", "fd + gate"] and list(outputs) == ["ae", "fd"]
+    assert all(s[name].shape == (4032,) for s in scores.values())
+    seeds = detector.detect_seeds(replace(CFG, epochs=1), [0, 1], files=[name], workers=1)
+    assert list(seeds) == [0, 1] and not np.array_equal(seeds[0][name].errors, seeds[1][name].errors, equal_nan=True)

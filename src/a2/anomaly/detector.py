@@ -394,6 +394,42 @@ def variants(outputs: dict[str, FileOutput], configs: dict[str, DetectorConfig])
     return out
 
 
+# The mechanisms measured in nab_benchmark.ipynb, as overrides of the base configuration.
+# Stage one changes the reconstruction errors (a new run each); post-processing reuses them.
+STAGE_ONE: dict[str, dict[str, Any]] = {
+    "autoencoder frozen after the probation": {},
+    "continual re-fitting (every 500 rows, 750-row buffer, 3 epochs)": {
+        "refit_every": 500, "refit_buffer": 750, "refit_epochs": 3},
+    "calibration on a held-out half of the probation": {"holdout": True},
+    "second autoencoder on 6-row blocks (larger score kept)": {"coarse": 6},
+    "first difference instead of an autoencoder (reference)": {"error_source": "first_difference"},
+}
+POST: dict[str, dict[str, Any]] = {
+    "": {},
+    " + magnitude gate": {"magnitude_gate": 0.05},
+    " + seasonal gate": {"seasonal_gate": 288},
+    " + both gates": {"magnitude_gate": 0.05, "seasonal_gate": 288},
+}
+
+
+def measure(base: DetectorConfig, stage_one: dict[str, dict[str, Any]] | None = None,
+            post: dict[str, dict[str, Any]] | None = None, files: Sequence[str] | None = None, workers: int = 2,
+            ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, FileOutput]]]:
+    """Every stage-one variant run once, every post-processing variant applied to its cached errors.
+
+    Returns ``({"<stage one><post>": {file: anomaly_score}}, {"<stage one>": outputs})``.
+    """
+    stage_one = STAGE_ONE if stage_one is None else stage_one
+    post = POST if post is None else post
+    scores, outputs = {}, {}
+    for label in progress_bar(list(stage_one), desc="mechanisms"):
+        cfg = replace(base, **stage_one[label])
+        outputs[label] = detect_corpus(cfg, files, workers=workers)
+        for suffix, over in post.items():
+            scores[label + suffix] = postprocess(outputs[label], replace(cfg, **over))
+    return scores, outputs
+
+
 def detect_seeds(cfg: DetectorConfig, seeds: Sequence[int], files: Sequence[str] | None = None, workers: int = 2,
                  root: str | None = None) -> dict[int, dict[str, FileOutput]]:
     """:func:`detect_corpus` once per seed (the seed sets the initial weights and the batch order)."""
