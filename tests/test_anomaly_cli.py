@@ -49,6 +49,9 @@ def test_errors_are_one_line_with_a_fix_before_any_work(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["detect", "--out", str(tmp_path), "--workers", "0"])
     assert "not a whole number >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["detect", "--out", str(tmp_path), "--magnitude-gate", "nan"])
+    assert "not a number between 0 and 1" in capsys.readouterr().err
 
 
 def test_unwritable_output_folder(tmp_path, monkeypatch):

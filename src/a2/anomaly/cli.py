@@ -21,6 +21,8 @@ from a2.anomaly import detector, scoring
 from a2.anomaly.errors import NABFormatError, NABScoreError, UsageError
 from a2.datasets import ChecksumError, DatasetNotFoundError
 
+REPORTED_MAGNITUDE_GATE = 0.05  # the configuration reported in nab_benchmark.ipynb (its CONFIG parameter)
+
 
 def parse_thresholds(items: Sequence[str] | None) -> dict[str, float]:
     """``["standard=0.5", ...]`` → ``{"standard": 0.5}``; finite values in [0, 1.1], known profiles only."""
@@ -67,6 +69,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m a2.anomaly.cli",
                                      description="NAB v1.1 scoring and the streaming autoencoder detector.")
@@ -80,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("--model", default="dense", choices=sorted(detector.MODEL_SIZES))
     detect.add_argument("--error-source", default="autoencoder", choices=detector.ERROR_SOURCES,
                         help="'first_difference' runs the no-autoencoder reference pipeline")
+    detect.add_argument("--magnitude-gate", type=_fraction, default=REPORTED_MAGNITUDE_GATE, metavar="FRACTION",
+                        help="alert only if the value is this fraction of the range seen so far away from the median "
+                             f"of the previous 288 rows (default {REPORTED_MAGNITUDE_GATE}, as reported; 0: off)")
     detect.add_argument("--workers", type=_positive, default=2, help="processes (default 2)")
     detect.add_argument("--seed", type=int, default=0)
     return parser
@@ -92,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(scoring.nab_score(scores, labels, thresholds=thresholds), indent=2, allow_nan=False))
         return 0
     out = check_output_dir(args.out)
-    config = detector.DetectorConfig(model=args.model, seed=args.seed, error_source=args.error_source)
+    config = detector.DetectorConfig(model=args.model, seed=args.seed, error_source=args.error_source,
+                                     magnitude_gate=args.magnitude_gate or None)
     outputs = detector.detect_corpus(config, workers=args.workers)
     written = detector.write_results(outputs, out)
     print(f"wrote {len(written)} files under {out}")
