@@ -18,6 +18,11 @@ Per file, in three causal stages:
    one inside it, so we emit one spike per excursion: a row whose calibrated score reaches ``level``
    alerts unless another alert fired within the last ``refractory`` rows; every other row gets 0.
 
+Optional mechanisms, each causal and measured in ``nab_benchmark.ipynb``: continual re-fitting on a
+trailing buffer (``refit_every``), calibration on a held-out half of the probation (``holdout``), a
+second autoencoder on spike-preserving blocks (``coarse``), the magnitude and seasonal gates, and the
+first-difference reference (``error_source``) that measures what the autoencoder adds.
+
 Rows of the probationary period get score 0: the model is still learning there (and those rows are
 not scored), so no score ever depends on a row after it.
 """
