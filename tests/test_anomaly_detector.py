@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from a2.anomaly import detector, nab, scoring
+from a2.anomaly import corpus, detector, scoring
 from tests.conftest import needs_dataset
 
 CFG = detector.DetectorConfig(epochs=2, window=8, long=100)
@@ -19,22 +19,30 @@ def series(n: int = 400, seed: int = 0) -> np.ndarray:
     return x
 
 
-@pytest.mark.parametrize(("model", "spatial"), [("dense", 0.01), ("dense", None), ("conv", 0.01), ("lstm", 0.01)])
-def test_causal_every_score_up_to_t_ignores_later_rows(model, spatial):
-    cfg = replace(CFG, model=model, spatial_tolerance=spatial)
+MECHANISMS = {
+    "dense": {}, "no spatial": {"spatial_tolerance": None}, "conv": {"model": "conv"}, "lstm": {"model": "lstm"},
+    "first difference": {"error_source": "first_difference"}, "holdout": {"holdout": True},
+    "refit": {"refit_every": 50, "refit_buffer": 80, "refit_epochs": 1},
+    "coarse": {"coarse": 2, "window": 4}, "gates": {"magnitude_gate": 0.05, "seasonal_gate": 24, "gate_rows": 48},
+}
+
+
+@pytest.mark.parametrize("variant", MECHANISMS)
+def test_causal_every_score_up_to_t_ignores_later_rows(variant):
+    cfg = replace(CFG, **MECHANISMS[variant])
     x = series()
-    _, _, base = detector.detect_series(x, cfg)
+    *_, base = detector.detect_series(x, cfg)
     assert base.shape == x.shape and ((base >= 0) & (base <= 1)).all()
-    assert (base[: nab.probationary_length(len(x))] == 0).all()
+    assert (base[: corpus.probationary_length(len(x))] == 0).all()
     for t in (40, 298):  # inside the probation, after it, just before the anomaly
         y = x.copy()
         y[t + 1 :] = np.random.default_rng(t).normal(5, 3, len(x) - t - 1)
-        _, _, changed = detector.detect_series(y, cfg)
+        *_, changed = detector.detect_series(y, cfg)
         np.testing.assert_array_equal(changed[: t + 1], base[: t + 1])
 
 
 def test_detector_finds_the_spike_and_emits_sparse_alerts():
-    errors, calibrated, out = detector.detect_series(series(), replace(CFG, epochs=20, spatial_tolerance=None))
+    errors, _, calibrated, out = detector.detect_series(series(), replace(CFG, epochs=20, spatial_tolerance=None))
     assert np.isnan(errors[: CFG.window - 1]).all() and not np.isnan(errors[CFG.window - 1 :]).any()
     assert calibrated[300:306].max() > calibrated[60:295].max()
     assert 300 <= np.flatnonzero(out > 0)[np.argmax(out[out > 0])] <= 305
@@ -91,6 +99,35 @@ def test_bad_config_is_rejected():
         detector.build_model("gru", 8)
     with pytest.raises(ValueError, match="too short"):
         detector.detect_series(np.zeros(60), CFG)
+    with pytest.raises(ValueError, match="error_source='ae'"):
+        detector.DetectorConfig(error_source="ae")
+    with pytest.raises(ValueError, match="refit_every=1"):
+        detector.DetectorConfig(refit_every=1)
+    with pytest.raises(ValueError, match="magnitude_gate=-1"):
+        detector.DetectorConfig(magnitude_gate=-1)
+
+
+def test_gates_block_small_and_recurring_excursions():
+    t = np.arange(2000)
+    v = np.sin(2 * np.pi * t / 100)
+    v[1500] += 0.01  # tiny against the range seen so far
+    v[1700] += 3.0
+    ok = detector.gates(v, np.ones(2000), replace(CFG, magnitude_gate=0.05, gate_rows=100))
+    assert not ok[1500] and ok[1700]
+    e = np.where(t % 100 == 10, 5.0, 0.1)  # the same error at the same phase every period
+    e[1750] = 9.0
+    ok = detector.gates(v, e, replace(CFG, seasonal_gate=100, short=1))
+    assert ok[10] and not ok[1510] and ok[1750]
+
+
+def test_first_difference_reference_and_coarse_errors():
+    x = series()
+    errors, _ = detector.reconstruction_errors(x, replace(CFG, error_source="first_difference"), 60)
+    z = (x - x[:60].mean()) / x[:60].std()
+    np.testing.assert_allclose(errors[1:], np.diff(z) ** 2, rtol=1e-4, atol=1e-6)
+    coarse = detector.coarse_errors(x, replace(CFG, coarse=2, window=4), 60)
+    assert np.isnan(coarse[:7]).all() and not np.isnan(coarse[8:]).any()
+    assert np.isnan(detector.coarse_errors(x, replace(CFG, coarse=10), 60)).all()  # too few probation blocks
 
 
 @needs_dataset("nab")
@@ -101,6 +138,30 @@ def test_results_in_nab_layout(tmp_path):
     assert path == tmp_path / "ae" / "artificialWithAnomaly" / "ae_art_daily_jumpsup.csv"
     df = pd.read_csv(path)
     assert list(df.columns) == ["timestamp", "value", "anomaly_score", "label"]
-    lab = scoring.FileLabels.from_timestamps(name, pd.to_datetime(df["timestamp"]), nab.load_windows()[name])
+    lab = scoring.FileLabels.from_timestamps(name, pd.to_datetime(df["timestamp"]), corpus.load_windows()[name])
     assert lab == scoring.corpus_labels()[name] and df["label"].sum() == lab.window_mask().sum()
     scoring.check_scores(name, df["anomaly_score"].to_numpy(), len(df))
+
+
+def test_variants_reuse_errors_and_refuse_stage_one_changes():
+    x = series()
+    errors, coarse, calibrated, score = detector.detect_series(x, CFG)
+    ts = pd.date_range("2020", periods=len(x), freq="5min").to_numpy()
+    outputs = {"toy.csv": detector.FileOutput("toy.csv", ts, x, errors, coarse, calibrated, score, 0.0)}
+    out = detector.variants(outputs, {"same": CFG, "gated": replace(CFG, magnitude_gate=0.5)})
+    np.testing.assert_array_equal(out["same"]["toy.csv"], score)
+    assert (out["gated"]["toy.csv"] > 0).sum() <= (score > 0).sum()
+    with pytest.raises(ValueError, match="changes \\['refit_every'\\]"):
+        detector.variants(outputs, {"a": CFG, "b": replace(CFG, refit_every=10)})
+
+
+@needs_dataset("nab")
+def test_measure_runs_each_stage_once_and_post_variants_on_its_errors():
+    name = "artificialWithAnomaly/art_daily_jumpsup.csv"
+    stage = {"ae": {}, "fd": {"error_source": "first_difference"}}
+    post = {"": {}, " + gate": {"magnitude_gate": 0.05}}
+    scores, outputs = detector.measure(replace(CFG, epochs=1), stage, post, files=[name], workers=1)
+    assert list(scores) == ["ae", "ae + gate", "fd", "fd + gate"] and list(outputs) == ["ae", "fd"]
+    assert all(s[name].shape == (4032,) for s in scores.values())
+    seeds = detector.detect_seeds(replace(CFG, epochs=1), [0, 1], files=[name], workers=1)
+    assert list(seeds) == [0, 1] and not np.array_equal(seeds[0][name].errors, seeds[1][name].errors, equal_nan=True)

@@ -1,15 +1,13 @@
 """The NAB scorer: the unit checks of spec §8.4, parity with official results, sweep rules, bad input."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from a2.anomaly import nab, scoring
+from a2.anomaly import corpus, scoring
 from tests.conftest import has_dataset, needs_dataset
 
 STD = scoring.Profile("standard", tp=1.0, fn=1.0, fp=0.11)
@@ -93,7 +91,7 @@ def test_out_of_sample_and_categories():
     assert len(y) == 4 * 850 and y.sum() == 400 and sc.sum() == 4
 
 
-REF = Path(nab.corpus_root() if has_dataset("nab") else ".") / "reference_results"
+REF = Path(corpus.corpus_root() if has_dataset("nab") else ".") / "reference_results"
 
 
 @needs_dataset("nab")
@@ -117,32 +115,72 @@ def _copy_results(src: Path, dst: Path) -> None:
         (dst / path.parent.name / path.name).write_text(path.read_text())
 
 
-@needs_dataset("nab")
-def test_cli_and_bad_results_folder(tmp_path):
-    env_cmd = [sys.executable, "-m", "a2.anomaly.nab", "score"]
-    out = subprocess.run([*env_cmd, str(REF / "null"), "--threshold", "standard=0.6"],
-                         capture_output=True, text=True, check=True)
-    result = json.loads(out.stdout)
-    assert set(result) == set(scoring.PROFILES) and result["standard"]["score"] == 0.0
-    assert result["standard"]["threshold"] == 0.6 and result["reward_low_FN_rate"]["threshold"] == 1.1
+def _victim(det: Path, name: str) -> Path:
+    cat, fname = name.split("/")
+    return det / cat / f"{det.name}_{fname}"
 
+
+@needs_dataset("nab")
+def test_bad_results_folder(tmp_path):
     det = tmp_path / "null"
     _copy_results(REF / "null", det)
-    victim = det / "artificialNoAnomaly" / "null_art_daily_no_noise.csv"  # read first: fails fast
-    df = pd.read_csv(victim)
-    df.loc[5, "anomaly_score"] = 1.7
-    df.to_csv(victim, index=False)
-    bad = subprocess.run([*env_cmd, str(det)], capture_output=True, text=True)
-    assert bad.returncode != 0 and "null_art_daily_no_noise.csv" in bad.stderr and "[0, 1]" in bad.stderr
-
+    victim = _victim(det, "artificialNoAnomaly/art_daily_no_noise.csv")
     victim.unlink()
     with pytest.raises(scoring.NABScoreError, match="null_art_daily_no_noise.csv is missing"):
         scoring.read_results(det)
+    with pytest.raises(scoring.NABScoreError, match="does not exist"):
+        scoring.read_results(tmp_path / "nope")
+
+
+NAME = "artificialWithAnomaly/art_daily_flatmiddle.csv"
+
+
+def _tamper(df: pd.DataFrame, how: str) -> pd.DataFrame:
+    if how == "missing":
+        return df.drop(index=500)
+    if how == "extra":
+        return pd.concat([df, df.tail(1)])
+    if how == "shuffled":
+        out = df.copy()
+        out.iloc[[800, 801]] = out.iloc[[801, 800]].to_numpy()
+        return out
+    if how == "shifted":
+        return df.assign(timestamp=df["timestamp"].shift(-1).fillna("2014-04-15 00:00:00"))
+    if how == "truncated":
+        return df.head(0)
+    return df.iloc[:-3]  # "short": rows cut at the end
+
+
+@needs_dataset("nab")
+@pytest.mark.parametrize(("how", "match"), [
+    ("missing", r"row 500 \(line 502\) has timestamp .* but the corpus series has"),
+    ("extra", "has extra rows: 4033 rows for a corpus series of 4032, first difference at row 4032"),
+    ("shuffled", r"row 800 \(line 802\)"),
+    ("shifted", r"row 0 \(line 2\)"),
+    ("truncated", "is missing rows: 0 rows for a corpus series of 4032"),
+    ("short", "is missing rows: 4029 rows"),
+])
+def test_results_must_match_the_corpus_row_for_row(tmp_path, how, match):
+    det = tmp_path / "null"
     _copy_results(REF / "null", det)
-    victim = det / "artificialWithAnomaly" / "null_art_daily_flatmiddle.csv"
-    df = pd.read_csv(victim)
-    edge = nab.load_windows()["artificialWithAnomaly/art_daily_flatmiddle.csv"][0][0]
-    df = df[pd.to_datetime(df["timestamp"]) != edge]
-    df.to_csv(victim, index=False)
-    with pytest.raises(nab.NABFormatError, match="label timestamp .* is not a timestamp"):
+    victim = _victim(det, NAME)
+    _tamper(pd.read_csv(victim), how).to_csv(victim, index=False)
+    with pytest.raises(scoring.NABScoreError, match=match) as err:
         scoring.read_results(det)
+    assert "null_art_daily_flatmiddle.csv" in str(err.value)
+
+
+def test_check_rows_accepts_identical_timestamps():
+    ts = pd.Series(pd.date_range("2020", periods=5, freq="h"))
+    scoring.check_rows("x.csv", ts, ts.copy())
+
+
+def test_score_table_and_seed_summary():
+    table = scoring.score_table({"perfect": flags(300, 700), "nothing": flags()}, {LAB.name: LAB},
+                                {"standard": STD, "reward_low_FN_rate": LOW_FN})
+    assert list(table.columns) == ["standard", "reward_low_FN_rate"] and table.loc["perfect", "standard"] == 100.0
+    assert table.loc["nothing"].tolist() == [0.0, 0.0]
+    summary = scoring.seed_summary(pd.DataFrame({"standard": [60.0, 62.0, 64.0]}, index=[0, 1, 2]))
+    assert summary.loc["mean", "standard"] == 62.0 and summary.loc["sd", "standard"] == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="at least two seeds"):
+        scoring.seed_summary(pd.DataFrame({"standard": [60.0]}))

@@ -161,12 +161,15 @@ def score_distribution(
     fig, ax = _axes(ax, (7, 4))
     df = pd.DataFrame({"score": np.asarray(scores, dtype=float),
                        "label": np.where(np.asarray(labels) == 1, "in anomaly window", "normal")})
-    sns.histplot(df, x="score", hue="label", bins=60, stat="density", common_norm=False,
+    order = [h for h in ("normal", "in anomaly window") if (df["label"] == h).any()]
+    sns.histplot(df, x="score", hue="label", hue_order=order, bins=60, stat="density", common_norm=False,
                  log_scale=(False, log), element="step", ax=ax)
     if threshold is not None:
         ax.axvline(threshold, color="black", ls="--", label=f"threshold {threshold:.3g}")
-        ax.legend(handles=[*ax.get_legend().legend_handles, ax.lines[-1]],
-                  labels=["normal", "in anomaly window", f"threshold {threshold:.3g}"], fontsize="small")
+        legend = ax.get_legend()  # keep seaborn's own handle/label pairs: hard-coded names can swap
+        ax.legend(handles=[*legend.legend_handles, ax.lines[-1]],
+                  labels=[*(t.get_text() for t in legend.get_texts()), f"threshold {threshold:.3g}"],
+                  fontsize="small")
     ax.set(title=title)
     fig.tight_layout()
     return fig
@@ -336,3 +339,45 @@ def history_panels(history: HistoryLike, panels: Mapping[str, Mapping[str, str]]
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Part II: many series, and NAB scores over seeds
+# ---------------------------------------------------------------------------------------------
+
+
+def paired_scores(table: pd.DataFrame, pairs: Mapping[str, tuple[str, str]], *, title: str = "",
+                  xlabel: str = "reference", ylabel: str = "autoencoder") -> Figure:
+    """One panel per metric: each series as a point (reference on x, model on y); above the diagonal = model wins."""
+    fig, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 4.6), squeeze=False)
+    for ax, (metric, (x_col, y_col)) in zip(axes[0], pairs.items(), strict=True):
+        ax.plot([0, 1], [0, 1], ":", color="grey")
+        ax.scatter(table[x_col], table[y_col], s=40, color="tab:blue", zorder=3)
+        for name, row in table.iterrows():
+            ax.annotate(str(name).split("/")[-1].removesuffix(".csv")[:22], (row[x_col], row[y_col]),
+                        fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03), xlabel=f"{xlabel}: {metric}", ylabel=f"{ylabel}: {metric}",
+               title=metric)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def grouped_bars(means: pd.DataFrame, sds: pd.DataFrame | None = None, *, title: str = "", ylabel: str = "",
+                 ax: Axes | None = None) -> Figure:
+    """Bars per row group (index) and column (e.g. detector x profile), with +- sd error bars when given."""
+    fig, ax = _axes(ax, (max(7, 1.3 * means.size / max(1, len(means.columns)) + 3), 4.2))
+    n = len(means.columns)
+    width = 0.8 / n
+    x = np.arange(len(means))
+    for j, col in enumerate(means.columns):
+        err = None if sds is None else sds[col].to_numpy()
+        bars = ax.bar(x + (j - (n - 1) / 2) * width, means[col].to_numpy(), width, yerr=err, capsize=3, label=col)
+        ax.bar_label(bars, labels=[f"{v:.1f}" for v in means[col]], fontsize=7)
+    ax.set_xticks(x, means.index, rotation=20, ha="right")
+    ax.set(title=title, ylabel=ylabel)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+

@@ -18,6 +18,11 @@ Per file, in three causal stages:
    one inside it, so we emit one spike per excursion: a row whose calibrated score reaches ``level``
    alerts unless another alert fired within the last ``refractory`` rows; every other row gets 0.
 
+Optional mechanisms, each causal and measured in ``nab_benchmark.ipynb``: continual re-fitting on a
+trailing buffer (``refit_every``), calibration on a held-out half of the probation (``holdout``), a
+second autoencoder on spike-preserving blocks (``coarse``), the magnitude and seasonal gates, and the
+first-difference reference (``error_source``) that measures what the autoencoder adds.
+
 Rows of the probationary period get score 0: the model is still learning there (and those rows are
 not scored), so no score ever depends on a row after it.
 """
@@ -29,7 +34,7 @@ import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +43,13 @@ import pandas as pd
 import torch
 from scipy.special import log_ndtr
 from torch import nn
-from tqdm.auto import tqdm
 
-from a2.anomaly import models, nab
+from a2.anomaly import corpus, models
 from a2.io import atomic_write
+from a2.progress import progress as progress_bar
 from a2.training import TrainConfig, fit
+
+ERROR_SOURCES = ("autoencoder", "first_difference")
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,15 @@ class DetectorConfig:
     suppression: str = "refractory"  # "refractory" or "peak" (see suppress)
     margin: float = 0.5  # "peak": how much a new alert must beat the recent maximum
     refractory: float = 0.25  # rows without a new alert after one, as a multiple of the probation length
+    error_source: str = "autoencoder"  # or "first_difference": the no-autoencoder reference, |z_t - z_(t-1)|
+    holdout: bool = False  # train on the first half of the probation, calibrate on the errors of the second
+    refit_every: int | None = None  # fine-tune every k rows on a trailing buffer of past rows (None = frozen)
+    refit_buffer: int = 750  # rows of that buffer
+    refit_epochs: int = 3
+    coarse: int | None = None  # second autoencoder on blocks of this many rows (extreme value per block)
+    magnitude_gate: float | None = None  # alert only if |value - median(previous gate_rows)| >= this x range so far
+    seasonal_gate: int | None = None  # alert only if the error beats its maximum one such period (rows) earlier
+    gate_rows: int = 288  # rows of the magnitude gate's trailing median (one day of 5-minute readings)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -82,6 +98,14 @@ class DetectorConfig:
             raise ValueError(f"suppression={self.suppression!r}; use 'refractory' or 'peak'")
         if self.spatial_tolerance is not None and not self.spatial_tolerance >= 0:
             raise ValueError(f"spatial_tolerance={self.spatial_tolerance!r}; use a number >= 0 or None")
+        if self.error_source not in ERROR_SOURCES:
+            raise ValueError(f"error_source={self.error_source!r}; use one of {ERROR_SOURCES}")
+        for name in ("refit_every", "coarse", "seasonal_gate"):
+            value = getattr(self, name)
+            if value is not None and value < 2:
+                raise ValueError(f"{name}={value!r}; use None or a whole number >= 2")
+        if self.magnitude_gate is not None and not self.magnitude_gate >= 0:
+            raise ValueError(f"magnitude_gate={self.magnitude_gate!r}; use None or a number >= 0")
         if self.window < 2 or self.short < 1 or self.long < 10:
             raise ValueError(f"need window >= 2, short >= 1, long >= 10; got {self.window}, {self.short}, {self.long}")
 
@@ -112,34 +136,93 @@ def sliding_windows(x: np.ndarray, window: int) -> np.ndarray:
     return np.lib.stride_tricks.sliding_window_view(x, window)
 
 
-def reconstruction_errors(values: np.ndarray, cfg: DetectorConfig, probation: int) -> tuple[np.ndarray, nn.Module]:
-    """Per-row reconstruction error (NaN for the first ``window - 1`` rows) and the trained model.
-
-    Only rows ``< probation`` are used for the scaler and the training set.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    if probation < cfg.window + 8:
-        raise ValueError(f"probation of {probation} rows is too short for window={cfg.window}; lower the window")
-    head = values[:probation]
+def _standardise(values: np.ndarray, rows: int) -> np.ndarray:
+    """z-scores with the mean/std of the first ``rows`` values (a constant warm-up gets a tiny std, not 0)."""
+    head = values[:rows]
     mu, sd = head.mean(), head.std()
-    sd = sd if sd > 1e-8 * max(1.0, abs(mu)) else max(1.0, abs(mu)) * 1e-3  # constant warm-up: avoid /0
-    z = ((values - mu) / sd).astype(np.float32)
-    torch.manual_seed(cfg.seed)
-    model = build_model(cfg.model, cfg.window)
-    train = torch.from_numpy(sliding_windows(z[:probation], cfg.window).copy()).unsqueeze(-1)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    perm = torch.randperm(len(train), generator=gen)  # shuffled once; fit reuses the batch list each epoch
+    sd = sd if sd > 1e-8 * max(1.0, abs(mu)) else max(1.0, abs(mu)) * 1e-3
+    return ((values - mu) / sd).astype(np.float32)
+
+
+def _train(model: nn.Module, z: np.ndarray, cfg: DetectorConfig, epochs: int, seed: int) -> None:
+    """Fit ``model`` to every sliding window of ``z`` (shuffled once, seeded)."""
+    train = torch.from_numpy(sliding_windows(z, cfg.window).copy()).unsqueeze(-1)
+    perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
     batches = [(train[perm[i : i + cfg.batch_size]],) * 2 for i in range(0, len(train), cfg.batch_size)]
     fit(model, batches, loss_fn=nn.functional.mse_loss, device="cpu",
-        config=TrainConfig(epochs=cfg.epochs, lr=cfg.lr, monitor="train_loss", progress=False,
+        config=TrainConfig(epochs=epochs, lr=cfg.lr, monitor="train_loss", progress=False,
                            mixed_precision=False, grad_clip=1.0))
     model.eval()
-    with torch.no_grad():
-        x = torch.from_numpy(sliding_windows(z, cfg.window).copy()).unsqueeze(-1)
-        rec = torch.cat([model(x[i : i + 4096]) for i in range(0, len(x), 4096)])
-        sq = (rec - x).pow(2).squeeze(-1).numpy().astype(np.float64)
-    err = sq[:, -1] if cfg.error == "last" else sq.mean(axis=1)
-    return np.r_[np.full(cfg.window - 1, np.nan), err], model
+
+
+@torch.no_grad()
+def _window_errors(model: nn.Module, z: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
+    """Squared error per window of ``z`` (window j ends at row j + window - 1): newest row or mean."""
+    x = torch.from_numpy(sliding_windows(z, cfg.window).copy()).unsqueeze(-1)
+    rec = torch.cat([model(x[i : i + 4096]) for i in range(0, len(x), 4096)])
+    sq = (rec - x).pow(2).squeeze(-1).numpy().astype(np.float64)
+    return sq[:, -1] if cfg.error == "last" else sq.mean(axis=1)
+
+
+def train_rows(probation: int, cfg: DetectorConfig) -> int:
+    """Rows the autoencoder first trains on: the probation, or its first half with ``holdout``."""
+    return probation // 2 if cfg.holdout else probation
+
+
+def reconstruction_errors(values: np.ndarray, cfg: DetectorConfig, probation: int) -> tuple[np.ndarray, nn.Module]:
+    """Per-row squared error (NaN for the first ``window - 1`` rows) and the last model.
+
+    The scaler and the first training use rows ``< train_rows(probation)`` only. With
+    ``refit_every = k`` the model is fine-tuned at rows P, P + k, ... on the ``refit_buffer`` rows
+    before that point, and scores the next k rows; so the error of row t never depends on a row > t.
+    ``error_source="first_difference"`` replaces the autoencoder by ``(z_t - z_(t-1))^2`` (reference).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    n_train = train_rows(probation, cfg)
+    if n_train < cfg.window + 8:
+        raise ValueError(f"probation of {probation} rows is too short for window={cfg.window}; lower the window")
+    z = _standardise(values, n_train)
+    if cfg.error_source == "first_difference":
+        return np.r_[np.nan, np.diff(z.astype(np.float64)) ** 2], nn.Identity()
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg.model, cfg.window)
+    _train(model, z[:n_train], cfg, cfg.epochs, cfg.seed)
+    err = np.r_[np.full(cfg.window - 1, np.nan), _window_errors(model, z, cfg)]
+    if cfg.refit_every is None:
+        return err, model
+    for k, start in enumerate(range(probation, len(z), cfg.refit_every)):
+        lo = max(0, start - cfg.refit_buffer)
+        _train(model, z[lo:start], cfg, cfg.refit_epochs, cfg.seed + k + 1)
+        stop = min(len(z), start + cfg.refit_every)
+        err[start:stop] = _window_errors(model, z[start - cfg.window + 1 : stop], cfg)
+    return err, model
+
+
+def coarse_errors(values: np.ndarray, cfg: DetectorConfig, probation: int) -> np.ndarray:
+    """Errors of a second autoencoder on blocks of ``cfg.coarse`` rows, one value per row, causal.
+
+    Each block keeps its most extreme value (farthest from the block mean), so a one-row spike
+    survives the downsampling. A block's error is known once its last row has arrived, and is
+    carried forward until the next block completes; rows before the first complete window get NaN.
+    """
+    c = cfg.coarse
+    values = np.asarray(values, dtype=np.float64)
+    n_blocks = len(values) // c
+    blocks = values[: n_blocks * c].reshape(n_blocks, c)
+    pick = np.abs(blocks - blocks.mean(axis=1, keepdims=True)).argmax(axis=1)
+    coarse = blocks[np.arange(n_blocks), pick]
+    out = np.full(len(values), np.nan)
+    if probation // c < cfg.window + 8:  # too few probation blocks to train on: no coarse score for this file
+        return out
+    block_err, _ = reconstruction_errors(coarse, _coarse_config(cfg), probation // c)
+    done = (np.arange(n_blocks) + 1) * c - 1  # row at which block b is complete
+    for b in range(n_blocks):
+        out[done[b] : done[b] + c] = block_err[b]
+    return out
+
+
+def _coarse_config(cfg: DetectorConfig) -> DetectorConfig:
+    return DetectorConfig(**{**cfg.__dict__, "coarse": None, "refit_every": None, "holdout": False})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,7 +246,7 @@ def calibrate(errors: np.ndarray, probation: int, cfg: DetectorConfig) -> np.nda
         trailing = past.rolling(cfg.long, min_periods=10)
         zs.append(_z(short, trailing.mean(), trailing.std()))
     if cfg.calibration in {"probation", "both"}:
-        ref = e.iloc[:probation]
+        ref = e.iloc[train_rows(probation, cfg) if cfg.holdout else 0 : probation]  # holdout: unseen rows only
         # "max": count only the excess over the largest short-term error seen while training
         centre = short.iloc[:probation].max() if cfg.probation_ref == "max" else ref.mean()
         zs.append(_z(short, pd.Series(centre, index=e.index), pd.Series(ref.std(), index=e.index)))
@@ -194,9 +277,35 @@ def spatial_score(values: np.ndarray, probation: int, cfg: DetectorConfig) -> np
     return out
 
 
-def combined_score(errors: np.ndarray, values: np.ndarray, probation: int, cfg: DetectorConfig) -> np.ndarray:
-    """Stage 2 in full: the larger of the calibrated error score and the spatial score, per row."""
-    return np.maximum(calibrate(errors, probation, cfg), spatial_score(values, probation, cfg))
+def gates(values: np.ndarray, errors: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
+    """True where an alert is allowed by the causal gates (all True when both are off).
+
+    * magnitude: ``|value - median of the previous gate_rows values| >= magnitude_gate x (max - min so far)``,
+      so a wiggle that is large only relative to a very quiet recent past cannot alert;
+    * seasonal: the short-term error must exceed its maximum around the same phase one period
+      earlier (``seasonal_gate`` rows, +- ``short``), so a daily pattern the model reconstructs badly
+      every day does not alert every day.
+    """
+    v = pd.Series(np.asarray(values, dtype=np.float64))
+    ok = np.ones(len(v), dtype=bool)
+    if cfg.magnitude_gate is not None:
+        median = v.shift(1).rolling(cfg.gate_rows, min_periods=1).median()
+        seen = v.cummax() - v.cummin()
+        ok &= ((v - median).abs() >= cfg.magnitude_gate * seen).fillna(False).to_numpy()
+    if cfg.seasonal_gate is not None:
+        e = np.sqrt(pd.Series(np.asarray(errors, dtype=np.float64))).rolling(cfg.short, min_periods=1).mean()
+        earlier = e.shift(cfg.seasonal_gate - cfg.short).rolling(2 * cfg.short + 1, min_periods=1).max()
+        ok &= (earlier.isna() | (e > earlier)).to_numpy()
+    return ok
+
+
+def combined_score(errors: np.ndarray, values: np.ndarray, probation: int, cfg: DetectorConfig,
+                   coarse: np.ndarray | None = None) -> np.ndarray:
+    """Stage 2 in full: the largest of the calibrated error score(s) and the spatial score, then the gates."""
+    score = np.maximum(calibrate(errors, probation, cfg), spatial_score(values, probation, cfg))
+    if coarse is not None:
+        score = np.maximum(score, calibrate(coarse, probation, _coarse_config(cfg)))
+    return np.where(gates(values, errors, cfg), score, 0.0)
 
 
 def _z(x: pd.Series, mean: pd.Series, std: pd.Series) -> np.ndarray:
@@ -235,28 +344,30 @@ class FileOutput:
     timestamps: np.ndarray
     values: np.ndarray
     errors: np.ndarray
+    coarse: np.ndarray | None  # second autoencoder's errors (``cfg.coarse``), else None
     calibrated: np.ndarray
     anomaly_score: np.ndarray
     seconds: float
 
 
 def detect_series(values: np.ndarray, cfg: DetectorConfig, probation: int | None = None,
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(errors, calibrated, anomaly_score)`` for one series, streaming-equivalent (causal)."""
+                  ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """``(errors, coarse errors or None, calibrated, anomaly_score)`` for one series, causal."""
     values = np.asarray(values, dtype=np.float64)
-    probation = nab.probationary_length(len(values)) if probation is None else probation
+    probation = corpus.probationary_length(len(values)) if probation is None else probation
     errors, _ = reconstruction_errors(values, cfg, probation)
-    calibrated = combined_score(errors, values, probation, cfg)
-    return errors, calibrated, suppress(calibrated, probation, cfg)
+    coarse = coarse_errors(values, cfg, probation) if cfg.coarse else None
+    calibrated = combined_score(errors, values, probation, cfg, coarse)
+    return errors, coarse, calibrated, suppress(calibrated, probation, cfg)
 
 
 def detect_file(name: str, cfg: DetectorConfig, root: str | None = None) -> FileOutput:
     """Run the detector on one corpus file (one torch thread: files run in parallel instead)."""
     torch.set_num_threads(1)
     start = time.perf_counter()
-    df = nab.load_series(name, root)
-    errors, calibrated, score = detect_series(df["value"].to_numpy(), cfg)
-    return FileOutput(name, df["timestamp"].to_numpy(), df["value"].to_numpy(), errors, calibrated, score,
+    df = corpus.load_series(name, root)
+    errors, coarse, calibrated, score = detect_series(df["value"].to_numpy(), cfg)
+    return FileOutput(name, df["timestamp"].to_numpy(), df["value"].to_numpy(), errors, coarse, calibrated, score,
                       time.perf_counter() - start)
 
 
@@ -264,21 +375,82 @@ def postprocess(outputs: dict[str, FileOutput], cfg: DetectorConfig) -> dict[str
     """Re-run stages 2-3 with other settings on cached errors (for the variants table: no retraining)."""
     out = {}
     for name, o in outputs.items():
-        p = nab.probationary_length(len(o.errors))
-        out[name] = suppress(combined_score(o.errors, o.values, p, cfg), p, cfg)
+        p = corpus.probationary_length(len(o.errors))
+        out[name] = suppress(combined_score(o.errors, o.values, p, cfg, o.coarse), p, cfg)
     return out
+
+
+def variants(outputs: dict[str, FileOutput], configs: dict[str, DetectorConfig]) -> dict[str, dict[str, np.ndarray]]:
+    """``{label: {file: anomaly_score}}``: stages 2-3 of each config re-run on the same cached errors.
+
+    Only post-processing settings may differ (gates, calibration, suppression); settings that change
+    the errors themselves (model, refitting, holdout, coarse) need a new :func:`detect_corpus` run.
+    """
+    stage1 = ("model", "window", "epochs", "batch_size", "lr", "error", "error_source", "holdout", "refit_every",
+              "refit_buffer", "refit_epochs", "coarse", "seed")
+    out = {}
+    for label, cfg in configs.items():
+        first = next(iter(configs.values()))
+        changed = [k for k in stage1 if getattr(cfg, k) != getattr(first, k)]
+        if changed:
+            raise ValueError(f"variant {label!r} changes {changed}, which need new reconstruction errors; "
+                             "run detect_corpus for it instead")
+        out[label] = postprocess(outputs, cfg)
+    return out
+
+
+# The mechanisms measured in nab_benchmark.ipynb, as overrides of the base configuration.
+# Stage one changes the reconstruction errors (a new run each); post-processing reuses them.
+STAGE_ONE: dict[str, dict[str, Any]] = {
+    "autoencoder frozen after the probation": {},
+    "continual re-fitting (every 500 rows, 750-row buffer, 3 epochs)": {
+        "refit_every": 500, "refit_buffer": 750, "refit_epochs": 3},
+    "calibration on a held-out half of the probation": {"holdout": True},
+    "second autoencoder on 6-row blocks (larger score kept)": {"coarse": 6},
+    "first difference instead of an autoencoder (reference)": {"error_source": "first_difference"},
+}
+POST: dict[str, dict[str, Any]] = {
+    "": {},
+    " + magnitude gate": {"magnitude_gate": 0.05},
+    " + seasonal gate": {"seasonal_gate": 288},
+    " + both gates": {"magnitude_gate": 0.05, "seasonal_gate": 288},
+}
+
+
+def measure(base: DetectorConfig, stage_one: dict[str, dict[str, Any]] | None = None,
+            post: dict[str, dict[str, Any]] | None = None, files: Sequence[str] | None = None, workers: int = 2,
+            ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, FileOutput]]]:
+    """Every stage-one variant run once, every post-processing variant applied to its cached errors.
+
+    Returns ``({"<stage one><post>": {file: anomaly_score}}, {"<stage one>": outputs})``.
+    """
+    stage_one = STAGE_ONE if stage_one is None else stage_one
+    post = POST if post is None else post
+    scores, outputs = {}, {}
+    for label in progress_bar(list(stage_one), desc="mechanisms"):
+        cfg = replace(base, **stage_one[label])
+        outputs[label] = detect_corpus(cfg, files, workers=workers)
+        for suffix, over in post.items():
+            scores[label + suffix] = postprocess(outputs[label], replace(cfg, **over))
+    return scores, outputs
+
+
+def detect_seeds(cfg: DetectorConfig, seeds: Sequence[int], files: Sequence[str] | None = None, workers: int = 2,
+                 root: str | None = None) -> dict[int, dict[str, FileOutput]]:
+    """:func:`detect_corpus` once per seed (the seed sets the initial weights and the batch order)."""
+    return {seed: detect_corpus(replace(cfg, seed=seed), files, workers=workers, root=root)
+            for seed in progress_bar(list(seeds), desc=f"seeds of {cfg.model}")}
 
 
 def detect_corpus(cfg: DetectorConfig, files: Sequence[str] | None = None, workers: int = 2,
                   progress: bool = True, root: str | None = None) -> dict[str, FileOutput]:
     """The detector on every corpus file (or ``files``), ``workers`` processes, progress per file."""
-    files = list(files) if files is not None else nab.corpus_files(root)
-    root = str(nab.corpus_root(root))  # resolve once; workers need not see the same environment
-    bar = tqdm(total=len(files), desc=f"detect {cfg.model}", disable=not progress, unit="file")
+    files = list(files) if files is not None else corpus.corpus_files(root)
+    root = str(corpus.corpus_root(root))  # resolve once; workers need not see the same environment
+    bar = progress_bar(total=len(files), desc=f"detect {cfg.model}", disable=not progress, inner=True)
     out: dict[str, FileOutput] = {}
     if workers <= 1:
         for name in files:
-            bar.set_postfix_str(name.split("/")[-1][:30])
             out[name] = detect_file(name, cfg, root)
             bar.update()
     else:
@@ -287,7 +459,6 @@ def detect_corpus(cfg: DetectorConfig, files: Sequence[str] | None = None, worke
             futures = {pool.submit(detect_file, name, cfg, root): name for name in files}
             for fut in as_completed(futures):
                 out[futures[fut]] = fut.result()
-                bar.set_postfix_str(futures[fut].split("/")[-1][:30])
                 bar.update()
     bar.close()
     return {name: out[name] for name in files}
@@ -298,11 +469,11 @@ def write_results(outputs: dict[str, FileOutput], out_dir: str | os.PathLike[str
     """NAB's layout: ``<out>/<category>/<detector>_<name>.csv`` with timestamp,value,anomaly_score,label."""
     out_dir = Path(out_dir)
     detector = out_dir.resolve().name
-    windows = nab.load_windows(root)
+    windows = corpus.load_windows(root)
     written = []
     for name, o in outputs.items():
         cat, fname = name.split("/")
-        label = nab.window_mask(pd.DatetimeIndex(o.timestamps), windows.get(name, []), name).astype(int)
+        label = corpus.window_mask(pd.DatetimeIndex(o.timestamps), windows.get(name, []), name).astype(int)
         score = o.anomaly_score if scores is None else scores[name]
         df = pd.DataFrame({"timestamp": pd.DatetimeIndex(o.timestamps).strftime("%Y-%m-%d %H:%M:%S"),
                            "value": o.values, "anomaly_score": score, "label": label})

@@ -198,6 +198,17 @@ class DenseVAE(Autoencoder):
         return self.cfg.beta * self._kl
 
 
+class MeanBaseline(nn.Module):
+    """Reference "autoencoder" that always outputs the training mean (zeros after scaling).
+
+    Its score is the squared standardised deviation from the normal level, averaged like the real
+    models' scores; an autoencoder is only worth its training if it beats this.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(x)
+
+
 # ---------------------------------------------------------------------------------------------
 # Registry
 # ---------------------------------------------------------------------------------------------
@@ -257,6 +268,6 @@ def reconstruction_loss(model: Autoencoder):
 
 __all__ = [
     "CONFIGS", "MODELS", "Autoencoder", "ConvAE", "ConvAEConfig", "DenseAE", "DenseAEConfig", "DenseVAE",
-    "DenseVAEConfig", "LSTMAE", "LSTMAEConfig", "build_model", "load_model", "make_config", "model_payload",
-    "reconstruction_loss",
+    "DenseVAEConfig", "LSTMAE", "LSTMAEConfig", "MeanBaseline", "build_model", "load_model", "make_config",
+    "model_payload", "reconstruction_loss",
 ]

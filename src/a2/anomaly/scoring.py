@@ -21,14 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from a2.anomaly import nab
+from a2.anomaly import corpus
+from a2.anomaly.errors import NABScoreError
 
 PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
 NOTHING_FLAGGED = 1.1  # NAB's extra candidate threshold, above every legal score
-
-
-class NABScoreError(ValueError):
-    """Detector output that NAB would reject; the message names the file and the fix."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +44,7 @@ class Profile:
 
 def load_profiles(root: str | os.PathLike[str] | None = None) -> dict[str, Profile]:
     """The three profiles of ``config/profiles.json`` as :class:`Profile` objects."""
-    return {name: Profile.from_config(name, w) for name, w in nab.load_profiles(root).items()}
+    return {name: Profile.from_config(name, w) for name, w in corpus.load_profiles(root).items()}
 
 
 @dataclass(frozen=True)
@@ -60,7 +57,7 @@ class FileLabels:
 
     @property
     def probation(self) -> int:
-        return nab.probationary_length(self.n_rows)
+        return corpus.probationary_length(self.n_rows)
 
     @property
     def category(self) -> str:
@@ -70,23 +67,23 @@ class FileLabels:
     def from_timestamps(cls, name: str, timestamps: pd.Series | pd.DatetimeIndex,
                         windows: Sequence[tuple[pd.Timestamp, pd.Timestamp]]) -> FileLabels:
         """Map window edges to rows by exact timestamp match (a missing edge is an error)."""
-        bounds = tuple(nab.window_bounds(timestamps, list(windows), name))
+        bounds = tuple(corpus.window_bounds(timestamps, list(windows), name))
         return cls(name, len(timestamps), bounds)
 
     def window_mask(self) -> np.ndarray:
-        mask = np.zeros(self.n_rows, dtype=bool)
-        for left, right in self.bounds:
-            mask[left : right + 1] = True
-        return mask
+        return corpus.bounds_mask(self.n_rows, self.bounds)
+
+
+@cache
+def _corpus_timestamps(name: str, root: str | None) -> pd.Series:
+    return corpus.load_series(name, root)["timestamp"]
 
 
 @cache
 def _corpus_labels(root: str | None) -> dict[str, FileLabels]:
-    windows = nab.load_windows(root)
-    out = {}
-    for name in nab.corpus_files(root):
-        out[name] = FileLabels.from_timestamps(name, nab.load_series(name, root)["timestamp"], windows.get(name, []))
-    return out
+    windows = corpus.load_windows(root)
+    return {name: FileLabels.from_timestamps(name, _corpus_timestamps(name, root), windows.get(name, []))
+            for name in corpus.corpus_files(root)}
 
 
 def corpus_labels(root: str | os.PathLike[str] | None = None) -> dict[str, FileLabels]:
@@ -287,6 +284,21 @@ def out_of_sample(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLab
     return out
 
 
+def score_table(variants: Mapping[str, Mapping[str, np.ndarray]], labels: Mapping[str, FileLabels],
+                profiles: Mapping[str, Profile] | None = None) -> pd.DataFrame:
+    """One row per variant (``{label: {file: anomaly_score}}``), one column per profile: the swept 0-100 score."""
+    profiles = load_profiles() if profiles is None else profiles
+    rows = {label: {p: r["score"] for p, r in nab_score(s, labels, profiles).items()} for label, s in variants.items()}
+    return pd.DataFrame(rows).T[list(profiles)]
+
+
+def seed_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Rows ``mean`` and ``sd`` (sample, ddof=1) of a seeds x profiles table, beside the seeds themselves."""
+    if len(per_seed) < 2:
+        raise ValueError(f"need at least two seeds for a standard deviation, got {len(per_seed)}")
+    return pd.concat([per_seed, per_seed.agg(["mean", "std"]).rename(index={"std": "sd"})])
+
+
 def scored_rows(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels]) -> tuple[np.ndarray, np.ndarray]:
     """All non-probationary rows pooled: (in-window label, anomaly score), for threshold-free metrics."""
     ys, ss = [], []
@@ -297,30 +309,59 @@ def scored_rows(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabel
     return np.concatenate(ys).astype(int), np.concatenate(ss)
 
 
+def check_rows(path: str | os.PathLike[str], timestamps: pd.Series, expected: pd.Series) -> None:
+    """A results file must list its corpus series' timestamps row for row (count, values, order).
+
+    Scoring works on row indices, so a missing, extra, shuffled or shifted row would silently move
+    every later row into the wrong place; the error names the file and the first row that differs.
+    """
+    got, want = pd.DatetimeIndex(timestamps), pd.DatetimeIndex(expected)
+    n = min(len(got), len(want))
+    differ = np.flatnonzero(got[:n] != want[:n])
+    if len(differ):
+        i = int(differ[0])
+        raise NABScoreError(f"{path}: row {i} (line {i + 2}) has timestamp {got[i]} but the corpus series has "
+                            f"{want[i]} there; write one row per corpus row, in the corpus order")
+    if len(got) != len(want):
+        what = "is missing rows" if len(got) < len(want) else "has extra rows"
+        raise NABScoreError(f"{path} {what}: {len(got)} rows for a corpus series of {len(want)}, first difference at "
+                            f"row {n} (line {n + 2}); write one row per corpus row, in the corpus order")
+
+
 def read_results(results_dir: str | os.PathLike[str], root: str | os.PathLike[str] | None = None,
                  ) -> tuple[dict[str, np.ndarray], dict[str, FileLabels]]:
     """Read NAB-layout results ``<dir>/<category>/<detector>_<name>.csv`` (detector = folder name).
 
-    Windows are mapped onto each results file's own timestamps, as NAB does.
+    Every file must match its corpus series row for row (:func:`check_rows`); the windows are then
+    the corpus file's, so nothing is scored against shifted labels.
     """
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
-        raise NABScoreError(f"results folder {results_dir} does not exist")
+        raise NABScoreError(f"results folder {results_dir} does not exist; pass the folder that holds "
+                            "<category>/<detector>_<name>.csv files")
     detector = results_dir.resolve().name
-    windows = nab.load_windows(root)
+    labels_all = corpus_labels(root)
     scores, labels = {}, {}
-    for name in nab.corpus_files(root):
+    for name in corpus.corpus_files(root):
         cat, fname = name.split("/")
         path = results_dir / cat / f"{detector}_{fname}"
         if not path.is_file():
             raise NABScoreError(f"{path} is missing: RESULTS_DIR must hold one file per corpus file, "
                                 f"named <category>/<detector>_<name>.csv with detector = folder name {detector!r}")
-        df = pd.read_csv(path)
+        try:
+            df = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+            raise NABScoreError(f"{path}: not a readable CSV ({err}); need timestamp,anomaly_score columns") from None
         missing = {"timestamp", "anomaly_score"} - set(df.columns)
         if missing:
-            raise NABScoreError(f"{path}: missing column(s) {sorted(missing)}")
-        ts = pd.to_datetime(df["timestamp"])
-        labels[name] = FileLabels.from_timestamps(str(path), ts, windows.get(name, []))
-        labels[name] = FileLabels(name, labels[name].n_rows, labels[name].bounds)
-        scores[name] = check_scores(str(path), df["anomaly_score"].to_numpy(dtype=float), len(df))
+            raise NABScoreError(f"{path}: missing column(s) {sorted(missing)}; expected timestamp,anomaly_score")
+        ts = pd.to_datetime(df["timestamp"], errors="coerce")
+        if ts.isna().any():
+            i = int(np.flatnonzero(ts.isna())[0])
+            raise NABScoreError(f"{path}: row {i} (line {i + 2}) has an unparseable timestamp "
+                                f"{df['timestamp'].iloc[i]!r}; use 'YYYY-MM-DD HH:MM:SS'")
+        check_rows(path, ts, _corpus_timestamps(name, None if root is None else str(root)))
+        labels[name] = labels_all[name]
+        scores[name] = check_scores(str(path), pd.to_numeric(df["anomaly_score"], errors="coerce").to_numpy(float),
+                                    len(df))
     return scores, labels

@@ -1,24 +1,24 @@
-"""Part II preprocessing: gaps, split, features, scaler, windows, scores and thresholds."""
+"""Part II series preparation: gaps, labels, split, features, scaler and training windows."""
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from torch import nn
 
-from a2.anomaly import preprocess as pp
+from a2.anomaly import series
+from a2.anomaly.corpus import window_mask
 
 
-def series(n=20, freq="5min", start="2020-01-01"):
+def frame(n=20, freq="5min", start="2020-01-01"):
     ts = pd.date_range(start, periods=n, freq=freq)
     return pd.DataFrame({"timestamp": ts, "value": np.arange(n, dtype=float)})
 
 
 def test_regularise_fills_gaps_drops_duplicates_and_reports():
-    df = series(10)
+    df = frame(10)
     repeated = df.iloc[[3, 4]]  # a clock that jumps back repeats two stamps with other readings
     holed = pd.concat([df.drop(index=[6, 7]).iloc[:5], repeated.assign(value=99.0), df.drop(index=[6, 7]).iloc[5:]])
-    out, rep = pp.regularise(holed)
+    out, rep = series.regularise(holed)
     assert len(out) == 10 and out["timestamp"].is_monotonic_increasing
     assert rep.duplicates == 2 and rep.backward_jumps == 1 and rep.missing == 2
     assert rep.gaps == [(df.timestamp[6], df.timestamp[7])] and rep.longest_gap == pd.Timedelta("10min")
@@ -29,19 +29,21 @@ def test_regularise_fills_gaps_drops_duplicates_and_reports():
 
 def test_regularise_bad_input():
     with pytest.raises(ValueError, match="'timestamp' and 'value'"):
-        pp.regularise(pd.DataFrame({"t": [1, 2]}))
-    bad = series(5)
+        series.regularise(pd.DataFrame({"t": [1, 2]}))
+    bad = frame(5)
     bad.loc[2, "timestamp"] += pd.Timedelta("1min")
     with pytest.raises(ValueError, match="off the 0 days 00:05:00 grid"):
-        pp.regularise(bad, freq="5min")
+        series.regularise(bad, freq="5min")
+    out, rep = series.regularise(bad, freq="5min", snap=True)  # an irregular logger: nearest slot
+    assert rep.snapped == 1 and len(out) == 5 and out["value"].tolist() == [0, 1, 2, 3, 4]
 
 
 def test_label_rows_and_downsample():
-    df = series(12)
-    y = pp.label_rows(df.timestamp, [(df.timestamp[2], df.timestamp[4])])
+    df = frame(12)
+    y = window_mask(df.timestamp, [(df.timestamp[2], df.timestamp[4])], exact=False)
     assert y.tolist() == [False, False, True, True, True] + [False] * 7
     df["label"] = y
-    down = pp.downsample(df, "15min")
+    down = series.downsample(df, "15min")
     assert len(down) == 4 and down["label"].tolist() == [True, True, False, False]
     np.testing.assert_allclose(down["value"], [1, 4, 7, 10])
 
@@ -49,7 +51,7 @@ def test_label_rows_and_downsample():
 def test_split_snaps_boundaries_and_requires_windows():
     y = np.zeros(100, bool)
     y[[10, 11, 68, 69, 70, 71, 90]] = True
-    split = pp.chronological_split(y, (0.7, 0.15, 0.15))
+    split = series.chronological_split(y, (0.7, 0.15, 0.15))
     assert split.val[0] == 68 and split.train == (0, 68)  # window 68-71 not cut: all of it goes to val
     assert split.test == (85, 100)
     table = split.summary(pd.date_range("2020", periods=100, freq="h"), y)
@@ -57,24 +59,24 @@ def test_split_snaps_boundaries_and_requires_windows():
     y2 = np.zeros(100, bool)
     y2[[10, 90]] = True
     with pytest.raises(ValueError, match="the val part .* contains no labelled anomaly window"):
-        pp.chronological_split(y2)
+        series.chronological_split(y2)
     with pytest.raises(ValueError, match="summing to 1"):
-        pp.chronological_split(y, (0.5, 0.5, 0.5))
+        series.chronological_split(y, (0.5, 0.5, 0.5))
 
 
 def test_features_and_scaler():
-    df = series(288)  # one day of 5-minute steps
-    f = pp.make_features(df, pp.FeatureConfig(diff=True, time_of_day=True, day_of_week=True))
+    df = frame(288)  # one day of 5-minute steps
+    f = series.make_features(df, series.FeatureConfig(diff=True, time_of_day=True, day_of_week=True))
     assert list(f.columns) == ["value", "diff", "tod_sin", "tod_cos", "dow_sin", "dow_cos"]
     assert f["diff"].iloc[0] == 0 and f["diff"].iloc[1] == 1
     np.testing.assert_allclose(f["tod_sin"] ** 2 + f["tod_cos"] ** 2, 1.0)
-    sc = pp.Scaler().fit(f.to_numpy()[:100])
+    sc = series.Scaler().fit(f.to_numpy()[:100])
     z = sc.transform(f.to_numpy()[:100])
     np.testing.assert_allclose(z.mean(0), 0, atol=1e-5)
-    assert pp.Scaler.from_dict(sc.to_dict()) == sc
+    assert series.Scaler.from_dict(sc.to_dict()) == sc
     np.testing.assert_allclose(sc.inverse_transform(z), f.to_numpy()[:100], atol=1e-4)
     with pytest.raises(RuntimeError, match="not fitted"):
-        pp.Scaler().transform(f.to_numpy())
+        series.Scaler().transform(f.to_numpy())
     with pytest.raises(ValueError, match="fitted on 6 features"):
         sc.transform(np.zeros((3, 2)))
 
@@ -82,59 +84,14 @@ def test_features_and_scaler():
 def test_windows_respect_usable_mask_and_stride():
     usable = np.ones(20, bool)
     usable[8] = False
-    assert pp.window_starts(20, 4, 1, usable).tolist() == [0, 1, 2, 3, 4, 9, 10, 11, 12, 13, 14, 15, 16]
-    assert pp.window_starts(20, 4, 3, usable).tolist() == [0, 3, 9, 12, 15]
-    assert pp.window_starts(20, 5, 5).tolist() == [0, 5, 10, 15]
-    ds = pp.WindowDataset(np.arange(40, dtype=float).reshape(20, 2), 4, usable=usable)
+    assert series.window_starts(20, 4, 1, usable).tolist() == [0, 1, 2, 3, 4, 9, 10, 11, 12, 13, 14, 15, 16]
+    assert series.window_starts(20, 4, 3, usable).tolist() == [0, 3, 9, 12, 15]
+    assert series.window_starts(20, 5, 5).tolist() == [0, 5, 10, 15]
+    ds = series.WindowDataset(np.arange(40, dtype=float).reshape(20, 2), 4, usable=usable)
     x, target = ds[5]
     assert x.shape == (4, 2) and torch.equal(x, target) and x[0, 0].item() == 18
     with pytest.raises(ValueError, match="no window of 30 rows"):
-        pp.WindowDataset(np.zeros((20, 2)), 30)
-
-
-class Zero(nn.Module):
-    def forward(self, x):
-        return torch.zeros_like(x)
-
-
-def test_scores_average_overlapping_windows():
-    x = np.zeros((10, 1), dtype=np.float32)
-    x[5] = 2.0
-    err = pp.window_errors(Zero(), x, 3)
-    assert err.shape == (8, 3)
-    s = pp.point_scores(err)
-    assert s.shape == (10,) and s[5] == pytest.approx(4.0) and s[[0, 9]].tolist() == [0, 0]
-    part = pp.segment_scores(Zero(), x, slice(4, 10), 3)
-    np.testing.assert_allclose(part, s[4:])
-    x2 = np.concatenate([x, np.ones((10, 1), np.float32)], axis=1)
-    np.testing.assert_allclose(pp.point_scores(pp.window_errors(Zero(), x2, 3, channels=[0])), s)
-
-
-def test_thresholds_and_metrics():
-    scores = np.array([0.1, 0.2, 0.9, 0.8, 0.3, 0.7])
-    labels = np.array([0, 0, 1, 1, 0, 0], bool)
-    t, f1 = pp.best_f1_threshold(scores, labels)
-    assert t == pytest.approx(0.8) and f1 == pytest.approx(1.0)
-    assert pp.quantile_threshold(np.arange(101.0), 0.9) == pytest.approx(90.0)
-    m = pp.detection_metrics(scores, labels, t)
-    assert m["accuracy"] == 1.0 and m["event_f1"] == 1.0 and m["roc_auc"] == 1.0 and m["threshold"] == t
-    with pytest.raises(ValueError, match="at least one labelled anomaly"):
-        pp.best_f1_threshold(scores, np.zeros(6, bool))
-    with pytest.raises(ValueError, match="q must be in"):
-        pp.quantile_threshold(scores, 1.5)
-
-
-def test_epoch_end_reports_accuracy_and_f1_per_part():
-    x = np.zeros((40, 1), np.float32)
-    x[30:33] = 3.0
-    y = np.zeros(40, bool)
-    y[30:33] = True
-    cb = pp.make_epoch_end(x, y, {"train": slice(0, 20), "val": slice(20, 40)}, 4)
-    out = cb(Zero())
-    assert out["val_f1"] > 0.5 and out["val_event_f1"] == 1.0 and 0 <= out["train_accuracy"] <= 1
-    assert "train_event_f1" not in out and out["threshold"] > 0
-    with pytest.raises(KeyError, match="must include 'val'"):
-        pp.make_epoch_end(x, y, {"train": slice(0, 20)}, 4)
+        series.WindowDataset(np.zeros((20, 2)), 30)
 
 
 def synthetic_raw(n=600):
@@ -147,27 +104,20 @@ def synthetic_raw(n=600):
     return pd.DataFrame({"timestamp": ts, "value": value}), windows
 
 
-def test_prepare_and_train_autoencoder_end_to_end():
-    from a2.training import TrainConfig
-
+def test_prepare_labels_splits_and_scales_on_normal_training_rows():
     raw, windows = synthetic_raw()
-    prep = pp.prepare("synthetic", windows, raw, resample="10min")
+    prep = series.prepare("synthetic", windows, raw, resample="10min")
     assert len(prep.frame) == 300 and prep.x.shape == (300, 4) and prep.labels.sum() == 30
     assert not (prep.normal_rows("train") & prep.labels).any()
     np.testing.assert_allclose(prep.x[prep.normal_rows("train")].mean(0), 0, atol=1e-5)
-    torch.manual_seed(0)
-    model, hist = pp.train_autoencoder("conv1d", prep, window=12, stride=2, device="cpu",
-                                       train_config=TrainConfig(epochs=3, lr=3e-3, progress=False))
-    assert len(hist) == 3 and {"val_loss", "val_accuracy", "val_f1", "train_f1", "threshold"} <= set(hist.keys())
-    assert model.cfg.n_features == 4
 
 
 def test_acf():
     x = np.sin(np.arange(200) * 2 * np.pi / 20)
-    r = pp.acf(x, 40)
+    r = series.acf(x, 40)
     assert r[0] == pytest.approx(1.0) and r[20] > 0.8 and r[10] < -0.8
     with pytest.raises(ValueError, match="max_lag"):
-        pp.acf(x, 500)
+        series.acf(x, 500)
 
 
 def test_exploration_plots_draw():
@@ -176,16 +126,9 @@ def test_exploration_plots_draw():
     from a2 import plots
 
     raw, windows = synthetic_raw()
-    y = pp.label_rows(raw.timestamp, windows)
+    y = window_mask(raw.timestamp, windows)
     figs = [plots.distribution_by_label(raw.value, y), plots.sampling_intervals(raw.timestamp),
-            plots.daily_profile(raw.timestamp, raw.value), plots.autocorrelation(pp.acf(raw.value, 300), 5 / 60)]
+            plots.daily_profile(raw.timestamp, raw.value), plots.autocorrelation(series.acf(raw.value, 300), 5 / 60)]
     assert all(len(f.axes) == 1 for f in figs)
     assert figs[1].axes[0].get_xticklabels()[0].get_text() == "5"
     plt.close("all")
-
-
-def test_mean_baseline_scores_deviation_from_training_mean():
-    x = np.zeros((20, 2), np.float32)
-    x[10, 0] = 3.0
-    s = pp.point_scores(pp.window_errors(pp.MeanBaseline(), x, 1, channels=[0]))
-    assert s[10] == pytest.approx(9.0) and s.sum() == pytest.approx(9.0)

@@ -1,37 +1,32 @@
-"""From a raw NAB series to windows, scores and thresholds for the Part II autoencoders.
+"""Part II series preparation: from a raw NAB series to scaled features, a split and training windows.
 
-The pipeline, in the order a notebook calls it:
+In the order :func:`prepare` runs them:
 
 1. :func:`regularise`: sort, drop repeated timestamps, put the series on its regular grid and
    interpolate the holes, returning a :class:`GapReport` so nothing is fixed silently.
-2. :func:`label_rows`: mark rows inside labelled anomaly windows (by time range, so it also works
-   after regularisation).
+2. labels: rows inside labelled windows (:func:`a2.anomaly.corpus.window_mask`, by time range so
+   it also works after regularisation), then optional :func:`downsample`.
 3. :func:`chronological_split`: train / validation / test in time order, boundaries moved so that
    no labelled window is cut, and a clear error when validation or test would get no window.
 4. :func:`make_features` and :class:`Scaler`: engineered features, standardised with statistics of
    the *normal training rows only*.
 5. :class:`WindowDataset`: sliding windows yielding ``(x, x)``; training windows contain no
    labelled row, so the autoencoder learns normal behaviour only.
-6. :func:`window_errors` / :func:`point_scores` / :func:`segment_scores`: per-time-step anomaly
-   scores = mean reconstruction error of every window that covers the step.
-7. :func:`best_f1_threshold` (the rule used: maximise point-wise F1 on validation) and
-   :func:`quantile_threshold` (a label-free alternative), and :func:`detection_metrics`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn import metrics as skm
-from torch import nn
 from torch.utils.data import Dataset
 
-from a2.evaluation import classification_metrics, event_metrics, runs
+from a2.anomaly.corpus import window_mask
+from a2.evaluation import runs
 
 # ---------------------------------------------------------------------------------------------
 # 1. Timestamps: duplicates, order, gaps
@@ -48,6 +43,7 @@ class GapReport:
     backward_jumps: int  # places where a timestamp is earlier than the one before it
     duplicates: int  # repeated timestamps (the first occurrence is kept)
     missing: int  # grid slots with no reading, filled by time interpolation
+    snapped: int = 0  # off-grid readings moved to the nearest grid slot (only with snap=True)
     gaps: list[tuple[pd.Timestamp, pd.Timestamp]] = field(default_factory=list)  # runs of missing slots
 
     @property
@@ -60,7 +56,8 @@ class GapReport:
         return d
 
 
-def regularise(df: pd.DataFrame, freq: str | pd.Timedelta | None = None) -> tuple[pd.DataFrame, GapReport]:
+def regularise(df: pd.DataFrame, freq: str | pd.Timedelta | None = None, snap: bool = False,
+               ) -> tuple[pd.DataFrame, GapReport]:
     """Put ``timestamp, value`` on a regular grid; adds an ``imputed`` column for filled slots.
 
     ``freq`` defaults to the most common step. Repeated timestamps keep their first reading (a
@@ -79,25 +76,22 @@ def regularise(df: pd.DataFrame, freq: str | pd.Timedelta | None = None) -> tupl
         raise ValueError(f"the time step must be positive, got {step}")
     grid = pd.date_range(s.index[0], s.index[-1], freq=step)
     off_grid = s.index.difference(grid)
-    if len(off_grid):
-        raise ValueError(f"{len(off_grid)} timestamp(s) are off the {step} grid, first {off_grid[0]}; pass freq=")
+    snapped = 0
+    if len(off_grid) and snap:  # irregular loggers (NAB's traffic files, a DST hour): nearest slot, first wins
+        rounded = grid[0] + ((s.index - grid[0]) / step).round().astype(int) * step
+        snapped = int((rounded != s.index).sum())
+        s = s.groupby(rounded).first()
+    elif len(off_grid):
+        raise ValueError(f"{len(off_grid)} timestamp(s) are off the {step} grid, first {off_grid[0]}; "
+                         "pass freq= or snap=True")
     regular = s.reindex(grid)
     missing = regular.isna().to_numpy()
     filled = regular.interpolate(method="time").to_numpy()
     gaps = [(grid[a], grid[b]) for a, b in runs(missing)]
     out = pd.DataFrame({"timestamp": grid, "value": filled, "imputed": missing})
     report = GapReport(rows_in=len(df), rows_out=len(out), freq=step, backward_jumps=backward,
-                       duplicates=int(dup.sum()), missing=int(missing.sum()), gaps=gaps)
+                       duplicates=int(dup.sum()), missing=int(missing.sum()), snapped=snapped, gaps=gaps)
     return out, report
-
-
-def label_rows(timestamps: Sequence[Any], windows: Sequence[tuple[Any, Any]]) -> np.ndarray:
-    """True for rows whose timestamp lies in any ``[start, end]`` window (inclusive)."""
-    ts = pd.DatetimeIndex(timestamps)
-    mask = np.zeros(len(ts), dtype=bool)
-    for start, end in windows:
-        mask |= (ts >= pd.Timestamp(start)) & (ts <= pd.Timestamp(end))
-    return mask
 
 
 def downsample(df: pd.DataFrame, rule: str | pd.Timedelta) -> pd.DataFrame:
@@ -301,117 +295,7 @@ class WindowDataset(Dataset):
 
 
 # ---------------------------------------------------------------------------------------------
-# 6. Per-time-step scores
-# ---------------------------------------------------------------------------------------------
-
-
-@torch.no_grad()
-def window_errors(model: nn.Module, features: np.ndarray, window: int, *, channels: Sequence[int] | None = None,
-                  batch_size: int = 1024, device: torch.device | str = "cpu") -> np.ndarray:
-    """Squared reconstruction error of every stride-1 window, ``(n_windows, window)``.
-
-    ``channels`` picks the features that count (e.g. the value and its difference, not the
-    perfectly predictable clock encodings); by default all of them.
-    """
-    x = torch.as_tensor(np.asarray(features, dtype=np.float32))
-    if len(x) < window:
-        raise ValueError(f"need at least window={window} rows to score, got {len(x)}")
-    model.eval().to(device)
-    views = x.unfold(0, window, 1).transpose(1, 2)  # (n_windows, window, features), no copy
-    cols = list(channels) if channels is not None else list(range(x.shape[1]))
-    out = []
-    for i in range(0, len(views), batch_size):
-        xb = views[i : i + batch_size].contiguous().to(device)
-        err = (model(xb).float() - xb)[..., cols].pow(2).mean(-1)
-        out.append(err.cpu())
-    return torch.cat(out).numpy()
-
-
-def point_scores(errors: np.ndarray) -> np.ndarray:
-    """Per-step score: mean error over all windows covering the step (stride 1 windows)."""
-    errors = np.asarray(errors, dtype=float)
-    n_win, window = errors.shape
-    total, count = np.zeros(n_win + window - 1), np.zeros(n_win + window - 1)
-    for j in range(window):  # offset j of window i is step i + j
-        total[j : j + n_win] += errors[:, j]
-        count[j : j + n_win] += 1
-    return total / count
-
-
-def segment_scores(model: nn.Module, features: np.ndarray, part: slice, window: int, **kwargs: Any) -> np.ndarray:
-    """Scores for rows ``part`` of the series, using up to ``window - 1`` rows before it as context.
-
-    Context rows only complete the windows that overlap the boundary; no label is involved.
-    """
-    lo = max(0, part.start - window + 1)
-    scores = point_scores(window_errors(model, features[lo : part.stop], window, **kwargs))
-    return scores[part.start - lo :]
-
-
-# ---------------------------------------------------------------------------------------------
-# 7. Thresholds and metrics
-# ---------------------------------------------------------------------------------------------
-
-
-def best_f1_threshold(scores: Sequence[float], labels: Sequence[bool]) -> tuple[float, float]:
-    """The threshold (flag ``score >= t``) that maximises point-wise F1, and that F1."""
-    y = np.asarray(labels, dtype=bool)
-    if not y.any():
-        raise ValueError("best_f1_threshold needs at least one labelled anomaly in the scores it is given")
-    precision, recall, thresholds = skm.precision_recall_curve(y, np.asarray(scores, dtype=float))
-    f1 = 2 * precision * recall / np.clip(precision + recall, 1e-12, None)
-    best = int(np.argmax(f1[:-1]))  # the last PR point has no threshold
-    return float(thresholds[best]), float(f1[best])
-
-
-def quantile_threshold(scores: Sequence[float], q: float = 0.99) -> float:
-    """Label-free rule: the ``q`` quantile of scores on normal (training) data."""
-    if not 0 < q < 1:
-        raise ValueError(f"q must be in (0, 1), got {q}")
-    return float(np.quantile(np.asarray(scores, dtype=float), q))
-
-
-def detection_metrics(scores: Sequence[float], labels: Sequence[bool], threshold: float) -> dict[str, Any]:
-    """Point-wise accuracy/P/R/F1/confusion matrix, ROC-AUC, PR-AUC and event-wise scores at ``threshold``."""
-    y = np.asarray(labels, dtype=int)
-    s = np.asarray(scores, dtype=float)
-    flags = (s >= threshold).astype(int)
-    return {**classification_metrics(y, flags, s), **event_metrics(y, flags), "threshold": float(threshold)}
-
-
-def make_epoch_end(
-    features: np.ndarray, labels: Sequence[bool], parts: dict[str, slice], window: int, *,
-    channels: Sequence[int] | None = None, device: torch.device | str = "cpu",
-    rule: Callable[[np.ndarray, np.ndarray], tuple[float, float]] = best_f1_threshold,
-) -> Callable[[nn.Module], dict[str, float]]:
-    """A ``fit(epoch_end=...)`` callback: per-epoch accuracy and F1 at the threshold rule.
-
-    The threshold is chosen on the validation part (``parts["val"]``) by ``rule`` and applied to
-    every part in ``parts``, giving e.g. ``val_accuracy``, ``val_f1``, ``val_event_f1``,
-    ``train_accuracy``... so accuracy-over-epochs curves show what the rule would give.
-    """
-    y = np.asarray(labels, dtype=bool)
-    if "val" not in parts:
-        raise KeyError(f"parts must include 'val' (the threshold is chosen there), got {sorted(parts)}")
-
-    def epoch_end(model: nn.Module) -> dict[str, float]:
-        scores = {k: segment_scores(model, features, sl, window, channels=channels, device=device)
-                  for k, sl in parts.items()}
-        threshold, _ = rule(scores["val"], y[parts["val"]])
-        out = {"threshold": threshold}
-        for k, sl in parts.items():
-            flags = scores[k] >= threshold
-            out[f"{k}_accuracy"] = float((flags == y[sl]).mean())
-            out[f"{k}_f1"] = float(skm.f1_score(y[sl], flags, zero_division=0))
-            if y[sl].any():
-                out[f"{k}_event_f1"] = event_metrics(y[sl], flags)["event_f1"]
-        return out
-
-    return epoch_end
-
-
-# ---------------------------------------------------------------------------------------------
-# 8. The whole preparation and one training run, so notebook cells stay one call each
+# 6. The whole preparation, so a notebook cell stays one call
 # ---------------------------------------------------------------------------------------------
 
 
@@ -444,11 +328,11 @@ class Prepared:
 
 
 def prepare(name: str, windows: Sequence[tuple[Any, Any]], raw: pd.DataFrame, *, resample: str | None = None,
-            fractions: tuple[float, float, float] = (0.7, 0.15, 0.15), features: FeatureConfig | None = None
-            ) -> Prepared:
+            fractions: tuple[float, float, float] = (0.7, 0.15, 0.15), features: FeatureConfig | None = None,
+            snap: bool = False) -> Prepared:
     """Regularise, label, (downsample), split, engineer features and fit the scaler on normal train rows."""
-    frame, gaps = regularise(raw)
-    frame["label"] = label_rows(frame["timestamp"], windows)
+    frame, gaps = regularise(raw, snap=snap)
+    frame["label"] = window_mask(frame["timestamp"], windows, name, exact=False)
     if resample:
         frame = downsample(frame, resample)
     split = chronological_split(frame["label"].to_numpy(), fractions)
@@ -457,35 +341,6 @@ def prepare(name: str, windows: Sequence[tuple[Any, Any]], raw: pd.DataFrame, *,
     prepared.scaler.fit(feats.to_numpy()[prepared.normal_rows("train")])
     prepared.x = prepared.scaler.transform(feats.to_numpy())
     return prepared
-
-
-def train_autoencoder(
-    name: str, prep: Prepared, *, window: int, train_config: Any = None, model_overrides: dict[str, Any] | None = None,
-    stride: int = 1, batch_size: int = 64, channels: Sequence[int] | None = (0,), device: torch.device | str = "cpu",
-    seed: int = 0,
-) -> tuple[nn.Module, Any]:
-    """Build model ``name`` and train it with :func:`a2.training.fit` on normal training windows.
-
-    Validation loss is the reconstruction loss on *normal* validation windows; the ``epoch_end``
-    callback adds per-epoch train/validation accuracy and F1 at the validation-chosen threshold.
-    """
-    from torch.utils.data import DataLoader
-
-    from a2.anomaly.models import build_model, reconstruction_loss
-    from a2.training import TrainConfig, fit
-
-    torch.manual_seed(seed)
-    model = build_model(name, window=window, n_features=prep.x.shape[1], **(model_overrides or {}))
-    train_ds = WindowDataset(prep.x, window, stride=stride, usable=prep.normal_rows("train"))
-    val_ds = WindowDataset(prep.x, window, stride=1, usable=prep.normal_rows("val"))
-    generator = torch.Generator().manual_seed(seed)
-    train_loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True, generator=generator)
-    val_loader = DataLoader(val_ds, batch_size=512)
-    parts = {k: prep.parts[k] for k in ("train", "val")}
-    epoch_end = make_epoch_end(prep.x, prep.labels, parts, window, channels=channels, device=device)
-    history = fit(model, train_loader, val_loader, loss_fn=reconstruction_loss(model),
-                  config=train_config or TrainConfig(), device=device, epoch_end=epoch_end)
-    return model.eval(), history
 
 
 def acf(values: Sequence[float], max_lag: int) -> np.ndarray:
@@ -498,14 +353,3 @@ def acf(values: Sequence[float], max_lag: int) -> np.ndarray:
     if denom == 0:
         raise ValueError("autocorrelation of a constant series is undefined")
     return np.array([float(x[: len(x) - k] @ x[k:]) / denom for k in range(max_lag + 1)])
-
-
-class MeanBaseline(nn.Module):
-    """Reference "autoencoder" that always outputs the training mean (zeros after scaling).
-
-    Its score is the squared standardised deviation from the normal level, averaged like the real
-    models' scores; an autoencoder is only worth its training if it beats this.
-    """
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.zeros_like(x)

@@ -1,0 +1,77 @@
+"""The Part II recipe: training, losses per part, selection on validation loss, many series."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from a2.anomaly import experiment as ex
+from a2.anomaly import models
+
+RECIPE = ex.Recipe(window=12, resample="10min", models=("dense", "conv1d"), epochs=3, patience=None, lr=3e-3,
+                   stride=2, curves=True)
+
+
+def synthetic_raw(n=600, seed=0):
+    ts = pd.date_range("2020-01-01", periods=n, freq="5min")
+    rng = np.random.default_rng(seed)
+    value = np.sin(np.arange(n) * 2 * np.pi / 48) + 0.05 * rng.standard_normal(n)
+    windows = [(ts[200], ts[219]), (ts[450], ts[469]), (ts[540], ts[559])]
+    for a, b in ((200, 220), (450, 470), (540, 560)):
+        value[a + 5 : b - 5] += 4.0
+    return pd.DataFrame({"timestamp": ts, "value": value}), windows
+
+
+def prepared(recipe=RECIPE, seed=0):
+    raw, windows = synthetic_raw(seed=seed)
+    return ex.prepare_for("synthetic", raw, windows, recipe)
+
+
+def test_resample_rule_never_upsamples_and_keeps_short_series_fine():
+    five = pd.Series(pd.date_range("2020", periods=30_000, freq="5min"))
+    assert ex.resample_rule(five, "30min") == "30min"
+    assert ex.resample_rule(five[:4000], "30min") is None  # would leave fewer than 2000 rows
+    assert ex.resample_rule(pd.Series(pd.date_range("2020", periods=5000, freq="h")), "30min") is None
+    assert ex.resample_rule(five, None) is None
+
+
+def test_train_keeps_lowest_validation_loss_and_logs_curves():
+    prep = prepared(ex.Recipe(**{**RECIPE.__dict__, "resample": None}))
+    torch.manual_seed(0)
+    model, hist = ex.train_autoencoder("conv1d", prep, RECIPE, progress=False)
+    assert len(hist) == 3 and {"val_loss", "val_accuracy", "val_f1", "train_f1", "threshold"} <= set(hist.keys())
+    assert hist.best()["val_loss"] == min(hist["val_loss"]) and model.cfg.n_features == 4
+
+
+def test_reconstruction_loss_per_part():
+    prep = prepared()
+    zero = models.MeanBaseline()
+    all_test = ex.reconstruction_loss(zero, prep, "test", RECIPE.window)
+    normal = ex.reconstruction_loss(zero, prep, "test", RECIPE.window, normal_only=True)
+    assert all_test > normal > 0  # the shifted window raises the loss of the part that holds it
+    value_only = ex.reconstruction_loss(zero, prep, "val", RECIPE.window, normal_only=True, channels=[0])
+    assert value_only == pytest.approx(float((prep.x[prep.normal_rows("val"), 0] ** 2).mean()), rel=0.2)
+
+
+def test_run_series_selects_on_validation_loss_and_adds_the_reference():
+    run = ex.run_series(prepared(), RECIPE, progress=False)
+    assert set(run.evaluations) == {"dense", "conv1d", ex.REFERENCE}
+    assert run.best == min(("dense", "conv1d"), key=lambda k: run.evaluations[k].selection_loss)
+    test = run.chosen.metrics["test"]
+    assert {"loss", "loss_normal", "accuracy", "f1", "event_f1"} <= set(test) and test["loss"] > 0
+    table = run.table("val")
+    assert list(table.index)[-1] == "(reference) training mean" and "selection loss" in table.columns
+    with pytest.raises(ValueError, match="no trained architecture"):
+        ex.select({ex.REFERENCE: run.reference})
+
+
+def test_qualifying_and_multi_series_summary():
+    raw, windows = synthetic_raw()
+    series = {"good.csv": (raw, windows), "late.csv": (raw, windows[-1:])}
+    ok, skipped = ex.qualifying(series, RECIPE)
+    assert list(ok) == ["good.csv"] and skipped == {"late.csv": "no labelled window in validation"}
+    table = ex.multi_series(ok, ex.Recipe(**{**RECIPE.__dict__, "models": ("dense",), "curves": False}))
+    assert list(table.index) == ["good.csv"] and table.loc["good.csv", "chosen"] == "dense"
+    summary = ex.multi_summary(table)
+    assert summary["n_series"] == 1 and set(summary["mean_f1"]) == {"chosen", "dense", ex.REFERENCE}
+    assert summary["mean_event_f1"]["chosen"] == table["event_f1 chosen"].iloc[0]
