@@ -209,10 +209,6 @@ def lookup(results: Mapping[str, Any], source: str, path: str, macro: str = "") 
     return node
 
 
-def _best_val(metric: str) -> Callable[[str, Mapping], str]:
-    return lambda best, models: FORMATS["pct" if metric == "val_accuracy" else "f3"](models[best][metric])
-
-
 def _versus(shown: str) -> Callable[[float, float], str]:
     return lambda a, b: compare(a, b, FORMATS[shown])
 
@@ -288,11 +284,16 @@ SPEC: tuple[Value, ...] = (
     V("pIIvalWindows", P2, "split.val.anomaly_windows", "int"),
     V("pIItestWindows", P2, "split.test.anomaly_windows", "int"),
     V("pIIbestModel", P2, "best_model", "text"),
-    V("pIIbestValAccuracy", P2, ("best_model", "models"), _best_val("val_accuracy")),
-    V("pIIbestValFone", P2, ("best_model", "models"), _best_val("val_f1")),
     V("pIIthreshold", P2, "threshold", "f3"),
     V("pIIthresholdRule", P2, "threshold_rule", "text"),
     V("pIItestN", P2, "test.n", "int"),
+    V("pIItrainAccuracy", P2, "train.accuracy", "pct"),
+    V("pIIvalAccuracy", P2, "val.accuracy", "pct"),
+    V("pIItrainLoss", P2, "train.loss", "f4"),
+    V("pIIvalLoss", P2, "val.loss", "f4"),
+    V("pIItrainFone", P2, "train.f1", "f3"),
+    V("pIIvalFone", P2, "val.f1", "f3"),
+    V("pIIvalEventFone", P2, "val.event_f1", "f3"),
     V("pIItestAccuracy", P2, "test.accuracy", "pct"),
     V("pIItestPrecision", P2, "test.precision", "f3"),
     V("pIItestRecall", P2, "test.recall", "f3"),
@@ -302,7 +303,7 @@ SPEC: tuple[Value, ...] = (
     V("pIItestEventRecall", P2, "test.event_recall", "f3"),
     V("pIItestRocAuc", P2, "test.roc_auc", "f3"),
     V("pIItestPrAuc", P2, "test.pr_auc", "f3"),
-    V("pIItestLoss", P2, "test.loss", "f4", new=True),
+    V("pIItestLoss", P2, "test.loss", "f4"),
     V("pIItestTN", P2, "test.confusion_matrix.0.0", "int"),
     V("pIItestFP", P2, "test.confusion_matrix.0.1", "int"),
     V("pIItestFN", P2, "test.confusion_matrix.1.0", "int"),
