@@ -125,7 +125,7 @@ def weights_path(name: str) -> Path:
     return output_dir() / "weights" / name
 
 
-RUN_OUTPUTS = ("*.ipynb", "results", "weights", "README.md")
+RUN_OUTPUTS = ("*.ipynb", "results", "weights", "README.md", "report/figures")
 
 
 @cache
