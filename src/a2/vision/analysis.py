@@ -9,11 +9,11 @@ import torch
 from torch import nn
 
 from a2.vision.experiment import predict
-from a2.vision.images import ImageData, Preprocess, Split
+from a2.vision.images import ImageData, IndexSplit, Preprocess
 from a2.vision.vit import ViT, attention_rollout
 
 
-def misclassified(model: nn.Module, data: ImageData, split: Split, preprocess: Preprocess, device: Any,
+def misclassified(model: nn.Module, data: ImageData, split: IndexSplit, preprocess: Preprocess, device: Any,
                   limit: int = 16) -> tuple[np.ndarray, list[str]]:
     """Indices (into ``data``) of up to ``limit`` wrongly classified test images, with 'true -> pred (p)' titles.
 

@@ -21,7 +21,7 @@ from a2 import runtime
 from a2.evaluation import accuracy, classification_metrics, per_class_metrics
 from a2.params import count_params
 from a2.training import History, TrainConfig, fit
-from a2.vision.images import AugmentConfig, Batches, ImageData, Preprocess, Split, augment_step, channel_stats
+from a2.vision.images import AugmentConfig, Batches, ImageData, IndexSplit, Preprocess, augment_step, channel_stats
 from a2.vision.models import build, make_config, variant_label
 
 
@@ -64,7 +64,7 @@ def signature(name: str, model_cfg: Any, recipe: Recipe, split_checksum: str) ->
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def make_preprocess(data: ImageData, split: Split, augment: AugmentConfig | None) -> Preprocess:
+def make_preprocess(data: ImageData, split: IndexSplit, augment: AugmentConfig | None) -> Preprocess:
     """Normalisation fit on the training split only (no test statistics leak in), plus the augmentation."""
     mean, std = channel_stats(data.images[split.train])
     return Preprocess(mean, std, augment)
@@ -89,7 +89,7 @@ def predict(model: nn.Module, images: torch.Tensor, preprocess: Preprocess, devi
     return torch.cat(out) if out else torch.empty(0)
 
 
-def evaluate(model: nn.Module, data: ImageData, split: Split, preprocess: Preprocess, device: torch.device | str,
+def evaluate(model: nn.Module, data: ImageData, split: IndexSplit, preprocess: Preprocess, device: torch.device | str,
              loss_fn: nn.Module | None = None) -> dict[str, dict[str, Any]]:
     """Accuracy, macro precision/recall/F1, confusion matrix, per-class scores and loss on each split."""
     loss_fn = loss_fn or nn.CrossEntropyLoss()
@@ -106,7 +106,7 @@ def evaluate(model: nn.Module, data: ImageData, split: Split, preprocess: Prepro
     return out
 
 
-def train_model(name: str, data: ImageData, split: Split, recipe: Recipe, device: torch.device | str,
+def train_model(name: str, data: ImageData, split: IndexSplit, recipe: Recipe, device: torch.device | str,
                 progress: bool = True, **model_overrides: Any) -> Outcome:
     """Build model ``name``, train it with :func:`fit` (best weights saved), and evaluate every split.
 

@@ -177,7 +177,7 @@ def drop_duplicates(data: ImageData) -> ImageData:
 
 
 @dataclass(frozen=True)
-class Split:
+class IndexSplit:
     """Index arrays into an :class:`ImageData`; the same split serves every model."""
 
     train: np.ndarray
@@ -197,7 +197,7 @@ class Split:
 
 
 def stratified_split(labels: Sequence[int] | torch.Tensor, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-                     seed: int = 0) -> Split:
+                     seed: int = 0) -> IndexSplit:
     """Seeded split with each class divided in the same proportions (rounding goes to train)."""
     if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-6 or min(fractions) < 0:
         raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
@@ -211,7 +211,7 @@ def stratified_split(labels: Sequence[int] | torch.Tensor, fractions: tuple[floa
         for part, chunk in zip(parts, np.split(idx, [n_train, n_train + n_val]), strict=True):
             part.append(chunk)
     train, val, test = (np.sort(np.concatenate(p)) for p in parts)
-    return Split(train, val, test, seed)
+    return IndexSplit(train, val, test, seed)
 
 
 def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:

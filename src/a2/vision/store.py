@@ -17,7 +17,7 @@ from a2 import runtime
 from a2.results import read_results_file, write_results
 from a2.training import History
 from a2.vision.experiment import Outcome, Recipe, build_trainable, signature, train_model
-from a2.vision.images import ImageData, Split
+from a2.vision.images import ImageData, IndexSplit
 from a2.vision.models import DISPLAY_NAMES, make_config
 
 RESULTS_NAME = "bonus"
@@ -38,7 +38,7 @@ def stored_train_times() -> dict[str, float]:
     return {name: models[name]["train_s"] for name in DISPLAY_NAMES if name in models}
 
 
-def record(name: str, entry: dict[str, Any], data: ImageData, split: Split, device: Any) -> Path:
+def record(name: str, entry: dict[str, Any], data: ImageData, split: IndexSplit, device: Any) -> Path:
     """Merge one model's entry into ``results/bonus.json`` (keeping the other models' entries)."""
     payload = load_bonus_results()
     models = {**payload.get("models", {}), name: entry}
@@ -48,7 +48,7 @@ def record(name: str, entry: dict[str, Any], data: ImageData, split: Split, devi
     return write_results(RESULTS_NAME, {**payload, "models": models, "split": split_info}, device=device)
 
 
-def load_stored(name: str, data: ImageData, split: Split, recipe: Recipe, **model_overrides: Any) -> Outcome | None:
+def load_stored(name: str, data: ImageData, split: IndexSplit, recipe: Recipe, **model_overrides: Any) -> Outcome | None:
     """The stored run of ``name`` if its signature matches this setting and its weights exist, else ``None``."""
     cfg = make_config(name, num_classes=len(data.classes), **model_overrides)
     sig = signature(name, cfg, recipe, split.checksum(data))
@@ -65,7 +65,7 @@ def load_stored(name: str, data: ImageData, split: Split, recipe: Recipe, **mode
     return Outcome(name, model, history, entry, reused=True)
 
 
-def train_or_reuse(name: str, data: ImageData, split: Split, recipe: Recipe, device: torch.device | str, *,
+def train_or_reuse(name: str, data: ImageData, split: IndexSplit, recipe: Recipe, device: torch.device | str, *,
                    reuse: bool = False, progress: bool = True, **model_overrides: Any) -> Outcome:
     """Train ``name`` and record it; with ``reuse=True`` a matching stored run is loaded instead."""
     if reuse:

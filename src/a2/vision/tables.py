@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from a2.vision.experiment import Outcome
-from a2.vision.images import ImageData, Split
+from a2.vision.images import ImageData, IndexSplit
 from a2.vision.models import (
     DISPLAY_NAMES,
     PUBLISHED_PARAMS,
@@ -73,7 +73,7 @@ def size_table(sizes: Mapping[str, Mapping[str, Any]], num_classes: int = 3) -> 
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def split_counts(data: ImageData, split: Split) -> pd.DataFrame:
+def split_counts(data: ImageData, split: IndexSplit) -> pd.DataFrame:
     """Images per class (rows) in each split (columns): the stratification at a glance."""
     return pd.DataFrame({part: pd.Series(data.labels[getattr(split, part)].numpy()).map(dict(enumerate(data.classes)))
                          .value_counts() for part in ("train", "val", "test")})
