@@ -48,7 +48,8 @@ def record(name: str, entry: dict[str, Any], data: ImageData, split: IndexSplit,
     return write_results(RESULTS_NAME, {**payload, "models": models, "split": split_info}, device=device)
 
 
-def load_stored(name: str, data: ImageData, split: IndexSplit, recipe: Recipe, **model_overrides: Any) -> Outcome | None:
+def load_stored(name: str, data: ImageData, split: IndexSplit, recipe: Recipe,
+                **model_overrides: Any) -> Outcome | None:
     """The stored run of ``name`` if its signature matches this setting and its weights exist, else ``None``."""
     cfg = make_config(name, num_classes=len(data.classes), **model_overrides)
     sig = signature(name, cfg, recipe, split.checksum(data))
