@@ -184,3 +184,10 @@ def test_score_table_and_seed_summary():
     assert summary.loc["mean", "standard"] == 62.0 and summary.loc["sd", "standard"] == pytest.approx(2.0)
     with pytest.raises(ValueError, match="at least two seeds"):
         scoring.seed_summary(pd.DataFrame({"standard": [60.0]}))
+
+
+def test_records_store_missing_scores_as_null():
+    import pandas as pd
+
+    frame = pd.DataFrame({"category": ["a", "b"], "score": [float("nan"), 61.5]}).set_index("category")
+    assert scoring.records(frame) == [{"category": "a", "score": None}, {"category": "b", "score": 61.5}]

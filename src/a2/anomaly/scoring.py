@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -257,6 +258,13 @@ def category_scores(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileL
         rows.append({"category": cat, "files": len(sub), "windows": n_windows, "raw": raw,
                      "score": normalise(raw, n_windows, profile) if n_windows else float("nan")})
     return pd.DataFrame(rows).set_index("category")
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A score table as JSON-ready rows; a value that does not exist (NaN, e.g. the score of a category
+    without anomaly windows) becomes ``None``, since results files hold only finite numbers."""
+    return [{k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in row.items()}
+            for row in frame.reset_index().to_dict(orient="records")]
 
 
 def out_of_sample(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels], profile: Profile,
