@@ -342,6 +342,7 @@ SPEC: tuple[Value, ...] = (
     V("nabDiffStandard", NAB, "reference_first_difference.standard", "f1", new=True),
     V("nabDiffLowFP", NAB, "reference_first_difference.reward_low_FP_rate", "f1", new=True),
     V("nabDiffLowFN", NAB, "reference_first_difference.reward_low_FN_rate", "f1", new=True),
+    V("nabAeGain", NAB, "autoencoder_minus_reference_standard", lambda d: f"{d:+.1f}"),
     # ---- Part IV: encoder-decoder Transformer on IMDB (part_4_transformer.ipynb)
     V("pIVtrainN", P4, "splits.train", "int"),
     V("pIVvalN", P4, "splits.val", "int"),
@@ -441,13 +442,14 @@ def _part2_multi(r: Mapping[str, Any]) -> list[str]:
 
 
 def _nab_categories(r: Mapping[str, Any]) -> list[str]:
-    return [_row(tex_escape(c["category"]), integer(c["files"]), integer(c["windows"]), number(1)(c["score"]))
-            for c in lookup(r, NAB, "categories")]
+    return [_row(tex_escape(c["category"]), integer(c["files"]), integer(c["windows"]),
+                 "--" if c["score"] is None else number(1)(c["score"]))
+            for c in lookup(r, NAB, "categories_seed0")]
 
 
 def _nab_variants(r: Mapping[str, Any]) -> list[str]:
     return [_row(tex_escape(v["variant"]), f"{v['standard']:.1f}", f"{v['reward_low_FP_rate']:.1f}",
-                 f"{v['reward_low_FN_rate']:.1f}") for v in lookup(r, NAB, "variants")]
+                 f"{v['reward_low_FN_rate']:.1f}") for v in lookup(r, NAB, "mechanisms_seed0")]
 
 
 def _part4_study(r: Mapping[str, Any]) -> list[str]:
