@@ -142,7 +142,7 @@ def signed_points(x: float) -> str:
 
 def count(x: Any) -> str:
     """An integer, or the length of a list (e.g. ``seeds``)."""
-    return integer(len(x) if isinstance(x, Sequence) and not isinstance(x, str) else x)
+    return integer(len(x) if isinstance(x, (Sequence, Mapping)) and not isinstance(x, str) else x)
 
 
 FORMATS: dict[str, Callable[[Any], str]] = {
@@ -286,6 +286,7 @@ SPEC: tuple[Value, ...] = (
     V("pIIbestModel", P2, "best_model", "text"),
     V("pIIthreshold", P2, "threshold", "f3"),
     V("pIIthresholdRule", P2, "threshold_rule", "text"),
+    V("pIIselectionRule", P2, "selection_rule", "text"),
     V("pIItestN", P2, "test.n", "int"),
     V("pIItrainAccuracy", P2, "train.accuracy", "pct"),
     V("pIIvalAccuracy", P2, "val.accuracy", "pct"),
@@ -433,7 +434,7 @@ def _part2_models(r: Mapping[str, Any]) -> list[str]:
     models, best = lookup(r, P2, "models"), lookup(r, P2, "best_model")
     return [_row(tex_escape(n) + (r"$^\star$" if n == best else ""), integer(m["params"]), integer(m["epochs"]),
                  integer(m["best_epoch"]), pct(m["val_accuracy"]), f"{m['val_f1']:.3f}", f"{m['val_event_f1']:.3f}",
-                 f"{m['val_roc_auc']:.3f}", f"{m['train_time_s']:.1f}") for n, m in models.items()]  # fmt: skip
+                 f"{m['selection_loss']:.4f}", f"{m['train_time_s']:.1f}") for n, m in models.items()]  # fmt: skip
 
 
 def _part2_multi(r: Mapping[str, Any]) -> list[str]:
