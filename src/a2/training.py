@@ -148,6 +148,15 @@ def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_ste
     return sched.SequentialLR(optimizer, [ramp, after], milestones=[warmup])
 
 
+def optimizer_step(model: nn.Module, loss: torch.Tensor, optimizer: torch.optim.Optimizer, cfg: TrainConfig) -> None:
+    """Backward pass, gradient clipping (``cfg.grad_clip``) and one optimizer update: the step of :func:`fit`."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if cfg.grad_clip:
+        nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    optimizer.step()
+
+
 def _run_epoch(
     model: nn.Module,
     loader: Iterable[Batch],
@@ -176,11 +185,7 @@ def _run_epoch(
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {loss.item()} ({desc}); lower the learning rate")
             if training:
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.grad_clip:
-                    nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-                optimizer.step()
+                optimizer_step(model, loss, optimizer, cfg)
                 if scheduler is not None:
                     scheduler.step()
                 if averaged is not None:

@@ -23,7 +23,7 @@ from a2.runtime import autocast
 from a2.text.models import TransformerClassifier, TransformerConfig
 from a2.text.predict import predict_proba
 from a2.text.preprocess import BucketBatches, clean
-from a2.training import History, TrainConfig, fit, make_optimizer
+from a2.training import History, TrainConfig, fit, make_optimizer, optimizer_step
 
 Features = list[np.ndarray] | None
 
@@ -134,8 +134,9 @@ def time_training_steps(data: Data, model_cfg: TransformerConfig, train_cfg: Tra
                         ) -> dict[str, dict[str, float]]:
     """Wall time of ``steps`` training steps, eager vs ``torch.compile``, compilation included.
 
-    Both runs see the same batches (variable lengths, as in real training), so the compiled model
-    pays for the recompilations that new shapes trigger: what matters is the end-to-end time.
+    Both runs see the same batches (variable lengths, as in real training) and take the same step as
+    :func:`a2.training.fit` (:func:`a2.training.optimizer_step`), so the compiled model pays for the
+    recompilations that new shapes trigger: what matters is the end-to-end time.
     """
     loader = BucketBatches(data.x_train, data.y_train, batch_size, shuffle=True, seed=seed, features=data.f_train)
     batches = [b for _, b in zip(range(steps), loader, strict=False)]
@@ -152,9 +153,7 @@ def time_training_steps(data: Data, model_cfg: TransformerConfig, train_cfg: Tra
             *inputs, target = (t.to(device) for t in batch)
             with autocast(device, enabled=train_cfg.mixed_precision):
                 loss = loss_fn(runner(*inputs), target)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            optimizer_step(model, loss, optimizer, train_cfg)
             times.append(time.perf_counter() - start)
         out[name] = {"total_s": float(sum(times)), "first_step_s": times[0],
                      "median_step_s": float(np.median(times)), "steps": len(times)}

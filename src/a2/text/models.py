@@ -55,7 +55,7 @@ class TransformerConfig:
         return asdict(self)
 
 
-_BIGRAM_PRIME = 1_000_003
+BIGRAM_PRIME = 1_000_003  # the bigram hash, shared with a2.text.nb_features
 
 
 def bigram_ids(ids: torch.Tensor, buckets: int) -> torch.Tensor:
@@ -64,7 +64,7 @@ def bigram_ids(ids: torch.Tensor, buckets: int) -> torch.Tensor:
     The first position and padding get bucket 0, the (zero) padding row of the bigram table.
     """
     prev = torch.nn.functional.pad(ids[:, :-1], (1, 0), value=PAD_ID)
-    hashed = (prev * _BIGRAM_PRIME + ids) % (buckets - 1) + 1
+    hashed = (prev * BIGRAM_PRIME + ids) % (buckets - 1) + 1
     return hashed.masked_fill((prev == PAD_ID) | (ids == PAD_ID), 0)
 
 

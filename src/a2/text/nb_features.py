@@ -19,14 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-_PRIME = 1_000_003
+from a2.text.models import BIGRAM_PRIME
 
 
 def bigram_keys(ids: np.ndarray, buckets: int) -> np.ndarray:
     """Hash (previous id, id) into ``[1, buckets)``; 0 at the first position (as ``models.bigram_ids``)."""
     ids = np.asarray(ids, dtype=np.int64)
     prev = np.concatenate([[0], ids[:-1]]) if len(ids) else ids
-    keys = (prev * _PRIME + ids) % (buckets - 1) + 1
+    keys = (prev * BIGRAM_PRIME + ids) % (buckets - 1) + 1
     if len(keys):
         keys[0] = 0
     return keys
