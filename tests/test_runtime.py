@@ -36,6 +36,13 @@ def test_autocast_is_bf16_only_where_supported():
         assert torch.nn.Linear(4, 4)(torch.randn(2, 4)).dtype == torch.float32
 
 
+def test_precision_names_what_autocast_does():
+    assert runtime.precision("cpu") == ("bf16" if runtime.cpu_has_bf16() else "fp32")
+    assert runtime.precision("cpu", enabled=False) == "fp32"
+    assert runtime.precision("cuda") == "fp16" and runtime.precision("cuda", enabled=False) == "fp32"
+    assert runtime.setup(seed=0, fast=True, device="cpu").precision == runtime.precision("cpu")
+
+
 def test_git_commit_is_a_string():
     assert isinstance(runtime.git_commit(), str) and runtime.git_commit()
 

@@ -20,7 +20,8 @@ from a2.vision.tables import (
 from tests.vision_data import tiny_images
 
 SPLIT = {"accuracy": 0.9, "loss": 0.3, "per_class": {"a": {"precision": 1.0, "recall": 0.5, "f1": 0.67, "support": 2}}}
-ENTRY = {"params": 689_011, "config": {"width": 0.25}, "test_f1": 0.9, "epochs_run": 7, "train_s": 898.0,
+ENTRY = {"params": 689_011, "config": {"width": 0.25}, "test_f1": 0.9, "weights": "weights/bonus/vgg13.pt",
+         "epochs_run": 7, "train_s": 898.0,
          "train_images_per_s": 190.0, "eval_images_per_s": 900.0,
          "metrics": {"train": SPLIT, "val": SPLIT, "test": SPLIT}}
 
@@ -34,7 +35,8 @@ def test_comparison_table_rows_are_named_as_trained():
 
 def test_outcome_line_says_whether_the_run_was_trained_here():
     outcome = Outcome("vgg13", None, History(), {**ENTRY, "test_accuracy": 0.9472}, reused=True)
-    assert outcome_line(outcome) == "VGG-13 (width 0.25, 0.69M params): loaded from a stored run, test accuracy 94.72%"
+    assert outcome_line(outcome) == ("VGG-13 (width 0.25, 0.69M params): loaded from weights/bonus/vgg13.pt "
+                                    "(trained earlier with identical settings), test accuracy 94.72%")
     assert "trained in this run" in outcome_line(Outcome("vgg13", None, History(), {**ENTRY, "test_accuracy": 0.9}))
 
 

@@ -88,14 +88,21 @@ def cpu_has_bf16() -> bool:
     return any(flag in flags for flag in ("avx512_bf16", "amx_bf16"))
 
 
+def precision(device: torch.device | str, enabled: bool = True) -> str:
+    """The arithmetic :func:`autocast` runs in on ``device``: ``"bf16"``, ``"fp16"`` or ``"fp32"``."""
+    device = torch.device(device)
+    if enabled and device.type == "cuda":
+        return "fp16"
+    if enabled and device.type == "cpu" and cpu_has_bf16():
+        return "bf16"
+    return "fp32"
+
+
 def autocast(device: torch.device | str, enabled: bool = True) -> contextlib.AbstractContextManager:
     """Mixed precision where it helps: bf16 on capable CPUs, fp16 AMP on CUDA, otherwise nothing."""
     device = torch.device(device)
-    if enabled and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.float16)
-    if enabled and device.type == "cpu" and cpu_has_bf16():
-        return torch.autocast("cpu", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+    dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision(device, enabled))
+    return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 
 def output_dir() -> Path:
@@ -166,6 +173,11 @@ class Runtime:
     fast: bool
     device: torch.device
     output_dir: Path
+
+    @property
+    def precision(self) -> str:
+        """What mixed precision means on this device: ``"bf16"``, ``"fp16"``, or ``"fp32"`` where it is off."""
+        return precision(self.device)
 
     def __str__(self) -> str:
         return (

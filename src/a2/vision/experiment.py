@@ -14,13 +14,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from a2 import runtime
 from a2.evaluation import accuracy, classification_metrics, per_class_metrics
 from a2.params import count_params
-from a2.training import History, TrainConfig, fit
+from a2.training import History, TrainConfig, fit, make_optimizer, optimizer_step
 from a2.vision.images import AugmentConfig, Batches, ImageData, IndexSplit, Preprocess, augment_step, channel_stats
 from a2.vision.models import build, make_config, variant_label
 
@@ -39,11 +40,11 @@ class Recipe:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     seed: int = 0
 
-    def train_config(self, progress: bool = True) -> TrainConfig:
+    def train_config(self, progress: bool = True, mixed_precision: bool = True) -> TrainConfig:
         """The :class:`TrainConfig` for :func:`fit`: AdamW, keep the best epoch by validation accuracy."""
         return TrainConfig(epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay, optimizer="adamw",
                            schedule=self.schedule, warmup_frac=self.warmup_frac, monitor="val_accuracy", mode="max",
-                           progress=progress)
+                           mixed_precision=mixed_precision, progress=progress)
 
 
 @dataclass
@@ -57,10 +58,10 @@ class Outcome:
     reused: bool = False
 
 
-def signature(name: str, model_cfg: Any, recipe: Recipe, split_checksum: str) -> str:
+def signature(name: str, model_cfg: Any, recipe: Recipe, split_checksum: str, mixed_precision: bool = True) -> str:
     """Hash of everything that determines a run: equal signatures mean a stored run may stand in for it."""
     blob = json.dumps({"model": name, "config": asdict(model_cfg), "recipe": asdict(recipe), "split": split_checksum,
-                       "fast": runtime.is_fast()}, sort_keys=True, default=str)
+                       "fast": runtime.is_fast(), "mixed_precision": mixed_precision}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -77,26 +78,26 @@ def build_trainable(name: str, num_classes: int, **model_overrides: Any) -> nn.M
 
 @torch.no_grad()
 def predict(model: nn.Module, images: torch.Tensor, preprocess: Preprocess, device: torch.device | str,
-            batch_size: int = 256) -> torch.Tensor:
-    """Softmax probabilities ``(N, classes)`` in eval mode (no augmentation)."""
+            batch_size: int = 256, mixed_precision: bool = True) -> torch.Tensor:
+    """Softmax probabilities ``(N, classes)`` in eval mode (no augmentation), in the precision it trained in."""
     model.eval().to(device)
     preprocess.eval().to(device)
     out = []
     for start in range(0, len(images), batch_size):
         x = images[start : start + batch_size].to(device)
-        with runtime.autocast(device):
+        with runtime.autocast(device, enabled=mixed_precision):
             out.append(model(preprocess(x)).float().softmax(dim=-1).cpu())
     return torch.cat(out) if out else torch.empty(0)
 
 
 def evaluate(model: nn.Module, data: ImageData, split: IndexSplit, preprocess: Preprocess, device: torch.device | str,
-             loss_fn: nn.Module | None = None) -> dict[str, dict[str, Any]]:
+             loss_fn: nn.Module | None = None, mixed_precision: bool = True) -> dict[str, dict[str, Any]]:
     """Accuracy, macro precision/recall/F1, confusion matrix, per-class scores and loss on each split."""
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     out = {}
     for part in ("train", "val", "test"):
         idx = getattr(split, part)
-        probs = predict(model, data.images[idx], preprocess, device)
+        probs = predict(model, data.images[idx], preprocess, device, mixed_precision=mixed_precision)
         y = data.labels[idx]
         m = classification_metrics(y.numpy(), probs.argmax(1).numpy(), probs.numpy(), average="macro",
                                    labels=list(range(len(data.classes))))
@@ -106,9 +107,38 @@ def evaluate(model: nn.Module, data: ImageData, split: IndexSplit, preprocess: P
     return out
 
 
+def step_seconds(name: str, data: ImageData, split: IndexSplit, recipe: Recipe, device: torch.device | str, *,
+                 mixed_precision: bool, steps: int = 3, **model_overrides: Any) -> float:
+    """Median seconds of one training step of ``name`` (augment, forward, backward, update) on a real batch.
+
+    One warm-up step is left out. It shows, in seconds rather than hours, whether autocast pays off
+    for a model on this machine before the model trains with it.
+    """
+    torch.manual_seed(recipe.seed)
+    model = build_trainable(name, len(data.classes), **model_overrides).to(device).train()
+    step = augment_step(make_preprocess(data, split, recipe.augment).to(device))
+    cfg = recipe.train_config(progress=False, mixed_precision=mixed_precision)
+    optimizer = make_optimizer(model, cfg)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
+    idx = split.train[: recipe.batch_size]
+    batch = (data.images[idx].to(device), data.labels[idx].to(device))
+    times = []
+    for _ in range(steps + 1):
+        start = time.perf_counter()
+        with runtime.autocast(device, enabled=mixed_precision):
+            logits, target = step(model, batch)
+            loss = loss_fn(logits.float(), target)
+        optimizer_step(model, loss, optimizer, cfg)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times[1:]))
+
+
 def train_model(name: str, data: ImageData, split: IndexSplit, recipe: Recipe, device: torch.device | str,
-                progress: bool = True, **model_overrides: Any) -> Outcome:
+                progress: bool = True, mixed_precision: bool = True, **model_overrides: Any) -> Outcome:
     """Build model ``name``, train it with :func:`fit` (best weights saved), and evaluate every split.
+
+    ``mixed_precision=False`` keeps a model in fp32 where autocast would slow it down (on CPUs,
+    bf16 depthwise convolutions are slower than fp32 ones, which matters for EfficientNet).
 
     The returned ``entry`` is the model's block for ``results/bonus.json``; writing it is
     :func:`a2.vision.store.record`'s job.
@@ -121,16 +151,16 @@ def train_model(name: str, data: ImageData, split: IndexSplit, recipe: Recipe, d
                             seed=recipe.seed, drop_last=len(split.train) > recipe.batch_size)
     val_batches = Batches(data.images[split.val], data.labels[split.val], 256)
     weights = runtime.weights_path(f"bonus/{name}.pt")
-    sig = signature(name, cfg, recipe, split.checksum(data))
+    sig = signature(name, cfg, recipe, split.checksum(data), mixed_precision)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
     history = fit(model, train_batches, val_batches, loss_fn=loss_fn,
-                  config=recipe.train_config(progress), device=device, step=augment_step(preprocess),
+                  config=recipe.train_config(progress, mixed_precision), device=device, step=augment_step(preprocess),
                   metrics={"accuracy": accuracy}, checkpoint=weights,
                   checkpoint_extra={"model": name, "config": asdict(cfg), "signature": sig,
                                     "mean": preprocess.mean.flatten().tolist(),
                                     "std": preprocess.std.flatten().tolist()})
     t0 = time.perf_counter()
-    metrics = evaluate(model, data, split, preprocess, device)
+    metrics = evaluate(model, data, split, preprocess, device, mixed_precision=mixed_precision)
     eval_s = time.perf_counter() - t0
     n_eval = len(split.train) + len(split.val) + len(split.test)
     params = count_params(model)
@@ -148,6 +178,7 @@ def train_model(name: str, data: ImageData, split: IndexSplit, recipe: Recipe, d
         "history": history.records,
         "config": asdict(cfg),
         "recipe": asdict(recipe),
+        "precision": runtime.precision(device, mixed_precision),
         "signature": sig,
         "weights": str(weights.relative_to(runtime.output_dir())),
     }

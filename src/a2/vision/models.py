@@ -15,11 +15,7 @@ from typing import Any
 
 from torch import nn
 
-from a2.params import (
-    count_on_meta,
-    count_params,  # noqa: F401  used by bonus notebooks until their next run
-    format_params,
-)
+from a2.params import count_on_meta, format_params
 from a2.vision.efficientnet import EfficientNet, EfficientNetConfig
 from a2.vision.resnet import ResNet, ResNetConfig
 from a2.vision.vgg import VGG, VGGConfig

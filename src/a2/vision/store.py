@@ -48,11 +48,11 @@ def record(name: str, entry: dict[str, Any], data: ImageData, split: IndexSplit,
     return write_results(RESULTS_NAME, {**payload, "models": models, "split": split_info}, device=device)
 
 
-def load_stored(name: str, data: ImageData, split: IndexSplit, recipe: Recipe,
+def load_stored(name: str, data: ImageData, split: IndexSplit, recipe: Recipe, mixed_precision: bool = True,
                 **model_overrides: Any) -> Outcome | None:
     """The stored run of ``name`` if its signature matches this setting and its weights exist, else ``None``."""
     cfg = make_config(name, num_classes=len(data.classes), **model_overrides)
-    sig = signature(name, cfg, recipe, split.checksum(data))
+    sig = signature(name, cfg, recipe, split.checksum(data), mixed_precision)
     entry = load_bonus_results().get("models", {}).get(name)
     weights = runtime.weights_path(f"bonus/{name}.pt")
     if not (entry and entry.get("signature") == sig and weights.is_file()):
@@ -67,12 +67,13 @@ def load_stored(name: str, data: ImageData, split: IndexSplit, recipe: Recipe,
 
 
 def train_or_reuse(name: str, data: ImageData, split: IndexSplit, recipe: Recipe, device: torch.device | str, *,
-                   reuse: bool = False, progress: bool = True, **model_overrides: Any) -> Outcome:
+                   reuse: bool = False, progress: bool = True, mixed_precision: bool = True,
+                   **model_overrides: Any) -> Outcome:
     """Train ``name`` and record it; with ``reuse=True`` a matching stored run is loaded instead."""
     if reuse:
-        stored = load_stored(name, data, split, recipe, **model_overrides)
+        stored = load_stored(name, data, split, recipe, mixed_precision, **model_overrides)
         if stored is not None:
             return stored
-    outcome = train_model(name, data, split, recipe, device, progress, **model_overrides)
+    outcome = train_model(name, data, split, recipe, device, progress, mixed_precision, **model_overrides)
     record(name, outcome.entry, data, split, device)
     return outcome

@@ -36,7 +36,8 @@ def run_label(name: str, item: Outcome | Mapping[str, Any]) -> str:
 
 def outcome_line(outcome: Outcome) -> str:
     """One plain line per run, saying whether this notebook trained it or loaded a stored run."""
-    how = "loaded from a stored run" if outcome.reused else "trained in this run"
+    how = (f"loaded from {outcome.entry['weights']} (trained earlier with identical settings)" if outcome.reused
+           else "trained in this run")
     return f"{run_label(outcome.name, outcome)}: {how}, test accuracy {outcome.entry['test_accuracy']:.2%}"
 
 
