@@ -43,6 +43,18 @@ def test_train_keeps_lowest_validation_loss_and_logs_curves():
     assert hist.best()["val_loss"] == min(hist["val_loss"]) and model.cfg.n_features == 4
 
 
+def test_outputs_are_bounded_by_the_normal_training_range_unless_switched_off():
+    recipe = ex.Recipe(**{**RECIPE.__dict__, "resample": None, "epochs": 1, "curves": False})
+    prep = prepared(recipe)
+    model, _ = ex.train_autoencoder("dense", prep, recipe, progress=False)
+    expected = models.output_range(prep.x[prep.normal_rows("train")], recipe.range_margin)
+    assert (model.cfg.out_low, model.cfg.out_high) == (expected["out_low"], expected["out_high"])
+    spike = torch.full((1, recipe.window, prep.x.shape[1]), 50.0)  # far above any normal training level
+    assert (model(spike) <= torch.tensor(expected["out_high"])).all()
+    plain, _ = ex.train_autoencoder("dense", prep, ex.Recipe(**{**recipe.__dict__, "bounded": False}), progress=False)
+    assert plain.cfg.out_low == () and plain.cfg.out_high == ()
+
+
 def test_reconstruction_loss_per_part():
     prep = prepared()
     zero = models.MeanBaseline()

@@ -84,3 +84,30 @@ def test_vae_is_deterministic_in_eval_and_has_kl():
     assert model.extra_loss().item() > 0
     model.eval()
     torch.testing.assert_close(model(x), model(x))
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_bounded_output_stays_in_the_training_range_and_survives_a_round_trip(name, tmp_path):
+    torch.manual_seed(0)
+    bounds = models.output_range(torch.randn(200, 2), margin=0.1)
+    model = build_model(name, window=8, n_features=2, **bounds).eval()
+    far = 100 * torch.ones(4, 8, 2)  # a level far outside the training range
+    out = model(far)
+    assert (out >= torch.tensor(bounds["out_low"])).all() and (out <= torch.tensor(bounds["out_high"])).all()
+    path = tmp_path / "m.pt"
+    torch.save(model_payload(name, model), path)
+    again = load_model(torch.load(path, weights_only=True))
+    assert again.cfg == model.cfg and torch.equal(again(far), out)
+
+
+def test_output_range_is_the_widened_min_max_per_feature():
+    x = torch.tensor([[0.0, -1.0], [1.0, 1.0]])
+    assert models.output_range(x, margin=0.5) == {"out_low": (-0.5, -2.0), "out_high": (1.5, 2.0)}
+    with pytest.raises(ValueError, match="non-empty"):
+        models.output_range(torch.empty(0, 2))
+
+
+def test_a_range_for_the_wrong_number_of_features_is_a_clear_error():
+    model = build_model("dense", window=8, n_features=2, out_low=(0.0,), out_high=(1.0,))
+    with pytest.raises(ValueError, match="one value per feature"):
+        model(torch.zeros(1, 8, 2))

@@ -52,6 +52,8 @@ class Recipe:
     batch_size: int = 64
     stride: int = 1  # step between training windows
     channels: tuple[int, ...] = (0,)  # features whose error is the anomaly score (0 = the value)
+    bounded: bool = True  # outputs squashed into the normal training range (see models.Autoencoder)
+    range_margin: float = 0.1  # that range widened by this share of it on each side
     curves: bool = True  # per-epoch accuracy/F1 at the threshold rule (one scoring pass per epoch)
     seed: int = 0
 
@@ -65,7 +67,8 @@ def train_autoencoder(name: str, prep: Prepared, recipe: Recipe, *, device: torc
     """Model ``name`` trained on normal training windows; best epoch = lowest normal validation loss."""
     torch.manual_seed(recipe.seed)
     window = recipe.window
-    model = models.build_model(name, window=window, n_features=prep.x.shape[1])
+    bounds = models.output_range(prep.x[prep.normal_rows("train")], recipe.range_margin) if recipe.bounded else {}
+    model = models.build_model(name, window=window, n_features=prep.x.shape[1], **bounds)
     train_ds = WindowDataset(prep.x, window, stride=recipe.stride, usable=prep.normal_rows("train"))
     val_ds = WindowDataset(prep.x, window, stride=1, usable=prep.normal_rows("val"))
     generator = torch.Generator().manual_seed(recipe.seed)

@@ -30,9 +30,27 @@ def _check_input(x: torch.Tensor, window: int, n_features: int, name: str) -> No
 
 
 class Autoencoder(nn.Module):
-    """Common base: shape checks, parameter count, and an optional extra loss term (VAE's KL)."""
+    """Common base: shape checks, parameter count, the bounded output, and an optional extra loss (VAE's KL).
+
+    **Bounded output.** With ``out_low``/``out_high`` set in its config (one value per feature, in
+    scaled units), a model squashes its reconstruction into that range with a sigmoid, like the
+    sigmoid output layer of Part I's autoencoder on [0, 1]-scaled data. Set to the range of the
+    normal training rows (plus a margin), it cannot reconstruct a level never seen in training, so
+    such a level keeps a large error however well the model learned to copy shapes.
+    """
 
     cfg: Any
+
+    def bound(self, out: torch.Tensor) -> torch.Tensor:
+        """``out`` squashed into ``[out_low, out_high]`` per feature; unchanged when no range is set."""
+        low, high = getattr(self.cfg, "out_low", ()), getattr(self.cfg, "out_high", ())
+        if not low:
+            return out
+        if len(low) != out.shape[-1] or len(high) != out.shape[-1]:
+            raise ValueError(f"out_low/out_high need one value per feature ({out.shape[-1]}), "
+                             f"got {len(low)} and {len(high)}; use output_range() on the training features")
+        low_t, high_t = out.new_tensor(low), out.new_tensor(high)
+        return low_t + (high_t - low_t) * torch.sigmoid(out)
 
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
@@ -54,6 +72,8 @@ class DenseAEConfig:
     hidden: tuple[int, ...] = (64, 32)  # encoder widths; the decoder mirrors them
     latent: int = 8
     dropout: float = 0.0
+    out_low: tuple[float, ...] = ()  # per-feature output range (scaled units); () = unbounded
+    out_high: tuple[float, ...] = ()
 
 
 def _mlp(sizes: list[int], dropout: float) -> nn.Sequential:
@@ -78,7 +98,7 @@ class DenseAE(Autoencoder):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.cfg.window, self.cfg.n_features, type(self).__name__)
         z = self.encoder(x.flatten(1))
-        return self.decoder(z).view_as(x)
+        return self.bound(self.decoder(z).view_as(x))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -93,6 +113,8 @@ class ConvAEConfig:
     channels: tuple[int, ...] = (16, 32)  # one stride-2 block per entry: the time axis halves each time
     kernel_size: int = 5
     latent_channels: int = 4  # 1x1 bottleneck width, keeps the code small (window/2^k x latent_channels)
+    out_low: tuple[float, ...] = ()  # per-feature output range (scaled units); () = unbounded
+    out_high: tuple[float, ...] = ()
 
 
 class ConvAE(Autoencoder):
@@ -123,7 +145,7 @@ class ConvAE(Autoencoder):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.cfg.window, self.cfg.n_features, type(self).__name__)
         h = self.decoder(self.encoder(x.transpose(1, 2)))  # (batch, features, >= window)
-        return h[..., : self.cfg.window].transpose(1, 2)  # each stride-2 block rounds up: crop back
+        return self.bound(h[..., : self.cfg.window].transpose(1, 2))  # each stride-2 block rounds up: crop back
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,6 +160,8 @@ class LSTMAEConfig:
     hidden: int = 32
     latent: int = 16
     num_layers: int = 1
+    out_low: tuple[float, ...] = ()  # per-feature output range (scaled units); () = unbounded
+    out_high: tuple[float, ...] = ()
 
 
 class LSTMAE(Autoencoder):
@@ -156,7 +180,7 @@ class LSTMAE(Autoencoder):
         _, (h, _) = self.encoder(x)
         z = self.to_latent(h[-1])  # last layer's final state summarises the window
         out, _ = self.decoder(z.unsqueeze(1).expand(-1, self.cfg.window, -1))
-        return self.head(out)
+        return self.bound(self.head(out))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,6 +195,8 @@ class DenseVAEConfig:
     hidden: tuple[int, ...] = (64, 32)
     latent: int = 8
     beta: float = 1e-3  # KL weight per latent unit relative to the per-value MSE
+    out_low: tuple[float, ...] = ()  # per-feature output range (scaled units); () = unbounded
+    out_high: tuple[float, ...] = ()
 
 
 class DenseVAE(Autoencoder):
@@ -192,7 +218,7 @@ class DenseVAE(Autoencoder):
         mu, logvar = self.mu(h), self.logvar(h).clamp(-10, 10)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu
         self._kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1).mean()
-        return self.decoder(z).view_as(x)
+        return self.bound(self.decoder(z).view_as(x))
 
     def extra_loss(self) -> torch.Tensor:
         return self.cfg.beta * self._kl
@@ -229,6 +255,18 @@ def make_config(name: str, **overrides: Any) -> Any:
         raise TypeError(f"{cls.__name__} has no field(s) {sorted(unknown)}; fields are {sorted(known)}")
     # Lists from JSON/weights files become tuples again so configs compare equal after a round trip.
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()})
+
+
+def output_range(x: Any, margin: float = 0.1) -> dict[str, tuple[float, ...]]:
+    """``{"out_low", "out_high"}`` for a model config: per-feature min/max of ``x`` (rows, features), widened
+    by ``margin`` times the range on each side. Pass *normal training* rows only, so that the range is
+    what the model may learn to reproduce."""
+    x = torch.as_tensor(x, dtype=torch.float32)
+    if x.ndim != 2 or len(x) == 0:
+        raise ValueError(f"output_range needs a non-empty (rows, features) array, got shape {tuple(x.shape)}")
+    low, high = x.min(0).values, x.max(0).values
+    pad = margin * (high - low).clamp_min(1e-6)
+    return {"out_low": tuple((low - pad).tolist()), "out_high": tuple((high + pad).tolist())}
 
 
 def build_model(name: str, cfg: Any = None, **overrides: Any) -> Autoencoder:
@@ -269,5 +307,5 @@ def reconstruction_loss(model: Autoencoder):
 __all__ = [
     "CONFIGS", "MODELS", "Autoencoder", "ConvAE", "ConvAEConfig", "DenseAE", "DenseAEConfig", "DenseVAE",
     "DenseVAEConfig", "LSTMAE", "LSTMAEConfig", "MeanBaseline", "build_model", "load_model", "make_config",
-    "model_payload", "reconstruction_loss",
+    "model_payload", "output_range", "reconstruction_loss",
 ]
