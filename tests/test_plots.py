@@ -19,6 +19,14 @@ def test_learning_curves_has_one_panel_per_metric():
     plt.close(fig)
 
 
+def test_learning_curves_wraps_panels_into_rows_and_hides_the_spare_ones():
+    fig = plots.learning_curves(_history(), metrics=("loss", "val_acc", "loss"), ncols=2)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(fig.axes) == 4 and len(visible) == 3
+    assert visible[2].get_position().y0 < visible[0].get_position().y0  # the third panel starts a second row
+    plt.close(fig)
+
+
 def test_confusion_and_roc_and_bars():
     fig = plots.confusion_matrix([[5, 1], [2, 7]], ["neg", "pos"], normalize=True)
     assert fig.axes[0].get_xlabel() == "predicted"

@@ -55,13 +55,19 @@ def learning_curves(
     metrics: Sequence[str] = ("loss",),
     *,
     title: str | None = None,
+    ncols: int | None = None,
 ) -> Figure:
-    """One panel per metric; train (dashed) and validation (solid) per model, best epoch marked."""
+    """One panel per metric (``ncols`` per row, default all in one row); train (dashed) and validation
+    (solid) per model, best epoch marked."""
     if not isinstance(histories, Mapping):
         histories = {"": histories}
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
+    ncols = min(ncols or len(metrics), len(metrics))
+    nrows = -(-len(metrics) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 4 * nrows), squeeze=False)
+    for ax in axes.flat[len(metrics):]:
+        ax.set_visible(False)
     palette = sns.color_palette(n_colors=max(1, len(histories)))
-    for ax, metric in zip(axes[0], metrics, strict=True):
+    for ax, metric in zip(axes.flat, metrics, strict=False):
         for color, (name, history) in zip(palette, histories.items(), strict=False):
             df = _records(history)
             for split, style in (("train", "--"), ("val", "-")):

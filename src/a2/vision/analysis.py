@@ -14,12 +14,13 @@ from a2.vision.vit import ViT, attention_rollout
 
 
 def misclassified(model: nn.Module, data: ImageData, split: IndexSplit, preprocess: Preprocess, device: Any,
-                  limit: int = 16) -> tuple[np.ndarray, list[str]]:
+                  limit: int = 16, mixed_precision: bool = True) -> tuple[np.ndarray, list[str]]:
     """Indices (into ``data``) of up to ``limit`` wrongly classified test images, with 'true -> pred (p)' titles.
 
     The most confident mistakes come first: they show what the model gets systematically wrong.
+    ``mixed_precision`` should match how the model was evaluated, so that the mistakes are the same ones.
     """
-    probs = predict(model, data.images[split.test], preprocess, device)
+    probs = predict(model, data.images[split.test], preprocess, device, mixed_precision=mixed_precision)
     pred = probs.argmax(1)
     truth = data.labels[split.test]
     wrong = torch.nonzero(pred != truth).flatten()
