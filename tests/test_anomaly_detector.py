@@ -5,6 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from a2.anomaly import corpus, detector, scoring
 from tests.conftest import needs_dataset
@@ -24,7 +25,17 @@ MECHANISMS = {
     "first difference": {"error_source": "first_difference"}, "holdout": {"holdout": True},
     "refit": {"refit_every": 50, "refit_buffer": 80, "refit_epochs": 1},
     "coarse": {"coarse": 2, "window": 4}, "gates": {"magnitude_gate": 0.05, "seasonal_gate": 24, "gate_rows": 48},
+    "bounded": {"bounded_output": 0.1},
 }
+
+
+def test_bounded_output_caps_reconstructions_at_the_widened_probation_range():
+    x = series()
+    _, model = detector.reconstruction_errors(x, replace(CFG, bounded_output=0.1), probation=60)
+    low, high = model.cfg.out_low[0], model.cfg.out_high[0]
+    assert low < high
+    far = torch.full((1, CFG.window, 1), 1e3)
+    assert float(model(far).detach().max()) <= high
 
 
 @pytest.mark.parametrize("variant", MECHANISMS)

@@ -81,6 +81,7 @@ class DetectorConfig:
     refit_epochs: int = 3
     coarse: int | None = None  # second autoencoder on blocks of this many rows (extreme value per block)
     magnitude_gate: float | None = None  # alert only if |value - median(previous gate_rows)| >= this x range so far
+    bounded_output: float | None = None  # output squashed into the probation range widened by this share
     seasonal_gate: int | None = None  # alert only if the error beats its maximum one such period (rows) earlier
     gate_rows: int = 288  # rows of the magnitude gate's trailing median (one day of 5-minute readings)
     seed: int = 0
@@ -124,11 +125,12 @@ MODEL_SIZES: dict[str, dict[str, Any]] = {
 _REGISTRY_NAMES = {"dense": "dense", "conv": "conv1d", "lstm": "lstm"}
 
 
-def build_model(name: str, window: int, n_features: int = 1) -> nn.Module:
+def build_model(name: str, window: int, n_features: int = 1, **bounds: Any) -> nn.Module:
     """A small autoencoder from :mod:`a2.anomaly.models` for ``(batch, window, features)`` windows."""
     if name not in MODEL_SIZES:
         raise ValueError(f"unknown model {name!r}; choose from {sorted(MODEL_SIZES)}")
-    return models.build_model(_REGISTRY_NAMES[name], window=window, n_features=n_features, **MODEL_SIZES[name])
+    return models.build_model(_REGISTRY_NAMES[name], window=window, n_features=n_features, **MODEL_SIZES[name],
+                              **bounds)
 
 
 def sliding_windows(x: np.ndarray, window: int) -> np.ndarray:
@@ -185,7 +187,8 @@ def reconstruction_errors(values: np.ndarray, cfg: DetectorConfig, probation: in
     if cfg.error_source == "first_difference":
         return np.r_[np.nan, np.diff(z.astype(np.float64)) ** 2], nn.Identity()
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.model, cfg.window)
+    bounds = models.output_range(z[:n_train, None], cfg.bounded_output) if cfg.bounded_output is not None else {}
+    model = build_model(cfg.model, cfg.window, **bounds)
     _train(model, z[:n_train], cfg, cfg.epochs, cfg.seed)
     err = np.r_[np.full(cfg.window - 1, np.nan), _window_errors(model, z, cfg)]
     if cfg.refit_every is None:
@@ -387,7 +390,7 @@ def variants(outputs: dict[str, FileOutput], configs: dict[str, DetectorConfig])
     the errors themselves (model, refitting, holdout, coarse) need a new :func:`detect_corpus` run.
     """
     stage1 = ("model", "window", "epochs", "batch_size", "lr", "error", "error_source", "holdout", "refit_every",
-              "refit_buffer", "refit_epochs", "coarse", "seed")
+              "refit_buffer", "refit_epochs", "coarse", "bounded_output", "seed")
     out = {}
     for label, cfg in configs.items():
         first = next(iter(configs.values()))
@@ -403,6 +406,7 @@ def variants(outputs: dict[str, FileOutput], configs: dict[str, DetectorConfig])
 # Stage one changes the reconstruction errors (a new run each); post-processing reuses them.
 STAGE_ONE: dict[str, dict[str, Any]] = {
     "autoencoder frozen after the probation": {},
+    "autoencoder with a bounded output (probation range + 10%)": {"bounded_output": 0.1},
     "continual re-fitting (every 500 rows, 750-row buffer, 3 epochs)": {
         "refit_every": 500, "refit_buffer": 750, "refit_epochs": 3},
     "calibration on a held-out half of the probation": {"holdout": True},
