@@ -150,6 +150,16 @@ def test_tables_hold_the_json_values(results):
             assert signed_points(v["val_accuracy"] - ref) in text
     for m in results["part_2"]["models"].values():
         assert integer(m["params"]) in text and f"{m['val_f1']:.3f}" in text
+    for v in results["nab"]["mechanisms_seed0"]:
+        assert f"{v['standard']:.1f}" in text
+
+
+def test_nab_mechanisms_become_a_matrix_of_gate_variants():
+    rows = [{"variant": "frozen", "standard": 1.0}, {"variant": "frozen + magnitude gate", "standard": 2.0},
+            {"variant": "frozen + both gates", "standard": 4.0}, {"variant": "refit", "standard": 5.0}]
+    matrix = report.nab_mechanism_matrix(rows)
+    assert list(matrix) == ["frozen", "refit"] and matrix["frozen"][:2] == [1.0, 2.0] and matrix["frozen"][3] == 4.0
+    assert matrix["frozen"][2] != matrix["frozen"][2]  # no seasonal variant: NaN
 
 
 # ----------------------------------------------------------------------------- missing keys

@@ -454,9 +454,23 @@ def _nab_categories(r: Mapping[str, Any]) -> list[str]:
             for c in lookup(r, NAB, "categories_seed0")]
 
 
+NAB_GATES = (" + magnitude gate", " + seasonal gate", " + both gates")  # the post-processing variant suffixes
+
+
+def nab_mechanism_matrix(variants: Sequence[Mapping[str, Any]], profile: str = "standard") -> dict[str, list[float]]:
+    """``{mechanism: [alone, + magnitude, + seasonal, + both gates]}`` scores of one profile.
+
+    The notebook names each variant ``"<mechanism><gate suffix>"``; a matrix reads far better than
+    twenty rows of repeated names. A missing combination is NaN.
+    """
+    scores = {v["variant"]: v[profile] for v in variants}
+    bases = [name for name in scores if not name.endswith(NAB_GATES)]
+    return {b: [scores.get(b + suffix, float("nan")) for suffix in ("", *NAB_GATES)] for b in bases}
+
+
 def _nab_variants(r: Mapping[str, Any]) -> list[str]:
-    return [_row(tex_escape(v["variant"]), f"{v['standard']:.1f}", f"{v['reward_low_FP_rate']:.1f}",
-                 f"{v['reward_low_FN_rate']:.1f}") for v in lookup(r, NAB, "mechanisms_seed0")]
+    matrix = nab_mechanism_matrix(lookup(r, NAB, "mechanisms_seed0"))
+    return [_row(tex_escape(name), *("--" if v != v else f"{v:.1f}" for v in row)) for name, row in matrix.items()]
 
 
 def _part4_study(r: Mapping[str, Any]) -> list[str]:
