@@ -4,7 +4,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from a2.evaluation import accuracy
-from a2.training import History, TrainConfig, fit
+from a2.training import History, TrainConfig, fit, make_optimizer, timed_steps
 
 
 def toy_loaders(n=256, seed=0):
@@ -31,6 +31,17 @@ def test_fit_learns_records_history_and_checkpoints(tmp_path):
     assert saved["epoch"] == hist.best_epoch and saved["config"] == {"hidden": 16}
     assert hist.best()["val_loss"] == min(hist["val_loss"])
     assert hist.to_frame().shape[0] == 5
+
+
+def test_timed_steps_times_and_takes_fits_own_steps():
+    torch.manual_seed(0)
+    train, _ = toy_loaders()
+    model = nn.Linear(2, 2)
+    cfg = TrainConfig(lr=1e-2, progress=False)
+    before = model.weight.detach().clone()
+    times = timed_steps(model, list(train)[:3], nn.CrossEntropyLoss(), make_optimizer(model, cfg), cfg, "cpu")
+    assert len(times) == 3 and all(t > 0 for t in times)
+    assert model.training and not torch.equal(model.weight, before)  # the steps really updated the model
 
 
 def test_best_weights_are_restored_and_early_stopping(tmp_path):

@@ -470,7 +470,8 @@ def nab_mechanism_matrix(variants: Sequence[Mapping[str, Any]], profile: str = "
 
 def _nab_variants(r: Mapping[str, Any]) -> list[str]:
     matrix = nab_mechanism_matrix(lookup(r, NAB, "mechanisms_seed0"))
-    return [_row(tex_escape(name), *("--" if v != v else f"{v:.1f}" for v in row)) for name, row in matrix.items()]
+    return [_row(tex_escape(name), *("--" if math.isnan(v) else f"{v:.1f}" for v in row))
+            for name, row in matrix.items()]
 
 
 def _part4_study(r: Mapping[str, Any]) -> list[str]:

@@ -157,6 +157,34 @@ def optimizer_step(model: nn.Module, loss: torch.Tensor, optimizer: torch.optim.
     optimizer.step()
 
 
+def timed_steps(
+    model: nn.Module,
+    batches: Iterable[Batch],
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    cfg: TrainConfig,
+    device: torch.device | str,
+    step: StepFn = default_step,
+) -> list[float]:
+    """Wall seconds of each training step :func:`fit` would take on ``batches`` (move, forward, loss, update).
+
+    For speed measurements outside a training run (e.g. eager vs ``torch.compile``, bf16 vs fp32):
+    the timed step is fit's own, so what is measured is what training will cost.
+    """
+    device = torch.device(device)
+    model.train()
+    times = []
+    for batch in batches:
+        start = time.perf_counter()
+        batch = to_device(batch, device)
+        with autocast(device, enabled=cfg.mixed_precision):
+            output, target = step(model, batch)
+            loss = loss_fn(output, target)
+        optimizer_step(model, loss, optimizer, cfg)
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def _run_epoch(
     model: nn.Module,
     loader: Iterable[Batch],

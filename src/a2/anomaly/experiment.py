@@ -67,9 +67,10 @@ def train_autoencoder(name: str, prep: Prepared, recipe: Recipe, *, device: torc
     """Model ``name`` trained on normal training windows; best epoch = lowest normal validation loss."""
     torch.manual_seed(recipe.seed)
     window = recipe.window
-    bounds = models.output_range(prep.x[prep.normal_rows("train")], recipe.range_margin) if recipe.bounded else {}
+    normal_train = prep.normal_rows("train")
+    bounds = models.output_range(prep.x[normal_train], recipe.range_margin) if recipe.bounded else {}
     model = models.build_model(name, window=window, n_features=prep.x.shape[1], **bounds)
-    train_ds = WindowDataset(prep.x, window, stride=recipe.stride, usable=prep.normal_rows("train"))
+    train_ds = WindowDataset(prep.x, window, stride=recipe.stride, usable=normal_train)
     val_ds = WindowDataset(prep.x, window, stride=1, usable=prep.normal_rows("val"))
     generator = torch.Generator().manual_seed(recipe.seed)
     train_loader = DataLoader(train_ds, batch_size=recipe.batch_size, shuffle=True, generator=generator)

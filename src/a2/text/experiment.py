@@ -19,11 +19,10 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from a2.evaluation import accuracy
-from a2.runtime import autocast
 from a2.text.models import TransformerClassifier, TransformerConfig
 from a2.text.predict import predict_proba
 from a2.text.preprocess import BucketBatches, clean
-from a2.training import History, TrainConfig, fit, make_optimizer, optimizer_step
+from a2.training import History, TrainConfig, fit, make_optimizer, timed_steps
 
 Features = list[np.ndarray] | None
 
@@ -146,15 +145,8 @@ def time_training_steps(data: Data, model_cfg: TransformerConfig, train_cfg: Tra
         torch.manual_seed(seed)
         model = TransformerClassifier(model_cfg, embedding).to(device).train()
         runner = torch.compile(model) if name == "torch.compile" else model
-        optimizer = make_optimizer(model, train_cfg)
-        times = []
-        for batch in batches:
-            start = time.perf_counter()
-            *inputs, target = (t.to(device) for t in batch)
-            with autocast(device, enabled=train_cfg.mixed_precision):
-                loss = loss_fn(runner(*inputs), target)
-            optimizer_step(model, loss, optimizer, train_cfg)
-            times.append(time.perf_counter() - start)
+        # the optimizer holds the uncompiled model's parameters (the compiled wrapper shares them)
+        times = timed_steps(runner, batches, loss_fn, make_optimizer(model, train_cfg), train_cfg, device)
         out[name] = {"total_s": float(sum(times)), "first_step_s": times[0],
                      "median_step_s": float(np.median(times)), "steps": len(times)}
     return out

@@ -21,7 +21,7 @@ from torch import nn
 from a2 import runtime
 from a2.evaluation import accuracy, classification_metrics, per_class_metrics
 from a2.params import count_params
-from a2.training import History, TrainConfig, fit, make_optimizer, optimizer_step
+from a2.training import History, TrainConfig, fit, make_optimizer, timed_steps
 from a2.vision.images import AugmentConfig, Batches, ImageData, IndexSplit, Preprocess, augment_step, channel_stats
 from a2.vision.models import build, make_config, variant_label
 
@@ -115,21 +115,13 @@ def step_seconds(name: str, data: ImageData, split: IndexSplit, recipe: Recipe, 
     for a model on this machine before the model trains with it.
     """
     torch.manual_seed(recipe.seed)
-    model = build_trainable(name, len(data.classes), **model_overrides).to(device).train()
+    model = build_trainable(name, len(data.classes), **model_overrides).to(device)
     step = augment_step(make_preprocess(data, split, recipe.augment).to(device))
     cfg = recipe.train_config(progress=False, mixed_precision=mixed_precision)
-    optimizer = make_optimizer(model, cfg)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
     idx = split.train[: recipe.batch_size]
     batch = (data.images[idx].to(device), data.labels[idx].to(device))
-    times = []
-    for _ in range(steps + 1):
-        start = time.perf_counter()
-        with runtime.autocast(device, enabled=mixed_precision):
-            logits, target = step(model, batch)
-            loss = loss_fn(logits.float(), target)
-        optimizer_step(model, loss, optimizer, cfg)
-        times.append(time.perf_counter() - start)
+    times = timed_steps(model, [batch] * (steps + 1), loss_fn, make_optimizer(model, cfg), cfg, device, step)
     return float(np.median(times[1:]))
 
 
