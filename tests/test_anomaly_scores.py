@@ -41,6 +41,37 @@ def test_thresholds_and_metrics():
         sc.quantile_threshold(scores, 1.5)
 
 
+def test_smoothing_is_a_centred_median_that_removes_blips():
+    s = np.zeros(11)
+    s[5] = 9.0
+    np.testing.assert_array_equal(sc.smooth(s, 1), s)
+    assert sc.smooth(s, 3).max() == 0.0  # an isolated blip vanishes
+    step = np.r_[np.zeros(5), np.ones(6)]
+    np.testing.assert_allclose(sc.smooth(step, 3), step)  # a sustained change keeps its place
+    with pytest.raises(ValueError, match="steps >= 1"):
+        sc.smooth(s, 0)
+
+
+def test_mean_f1_threshold_avoids_fragmented_detections():
+    # an anomaly (rows 30-39) scoring 0.9 and 0.5 in turn, and two isolated normal blips at 0.6
+    scores = np.full(60, 0.1)
+    scores[30:40] = [0.9, 0.5] * 5
+    scores[[5, 50]] = 0.6
+    labels = np.zeros(60, bool)
+    labels[30:40] = True
+    t_point, _ = sc.best_threshold(scores, labels, "point_f1")
+    t_mean, value = sc.best_threshold(scores, labels, "mean_f1")
+    assert t_point == sc.best_f1_threshold(scores, labels)[0] == 0.5  # point F1 0.91, but two false alarms
+    assert sc.detection_metrics(scores, labels, t_point)["false_alarm_events"] == 2
+    m = sc.detection_metrics(scores, labels, t_mean)
+    assert t_mean == 0.9 and m["event_f1"] == 1.0
+    assert m["false_alarm_events"] == 0 and value == pytest.approx((m["f1"] + m["event_f1"]) / 2)
+    with pytest.raises(ValueError, match="unknown threshold objective"):
+        sc.best_threshold(scores, labels, "accuracy")
+    with pytest.raises(ValueError, match="at least one labelled anomaly"):
+        sc.best_threshold(scores, np.zeros(30, bool))
+
+
 def test_epoch_end_reports_accuracy_and_f1_per_part():
     x = np.zeros((40, 1), np.float32)
     x[30:33] = 3.0

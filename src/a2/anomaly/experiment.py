@@ -9,9 +9,10 @@ The recipe, identical for the primary series and for every series of the multi-s
    on hundreds of windows, which a single labelled window cannot swing);
 3. **selection**: the architecture with the lowest validation reconstruction loss (value channel,
    normal windows), for the same reason;
-4. **threshold rule**: the score threshold that maximises point-wise F1 on the validation part;
+4. **threshold rule**: step scores smoothed by a centred rolling median over one window, then the
+   threshold that maximises the mean of point-wise and event-wise F1 on the validation part;
 5. test: the chosen model at that threshold, beside the mean-level reference
-   (:class:`a2.anomaly.models.MeanBaseline`) thresholded by the same rule.
+   (:class:`a2.anomaly.models.MeanBaseline`) scored and thresholded by the same rule.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from a2.progress import progress
 from a2.training import History, TrainConfig, fit
 
 REFERENCE = "reference"
-THRESHOLD_RULE = "max point-wise F1 on the validation part"
 SELECTION_RULE = "lowest reconstruction loss (value channel) on normal validation windows"
 
 
@@ -52,10 +52,26 @@ class Recipe:
     batch_size: int = 64
     stride: int = 1  # step between training windows
     channels: tuple[int, ...] = (0,)  # features whose error is the anomaly score (0 = the value)
+    smooth_steps: int = 48  # centred rolling median of the step scores over this many steps (1 = none)
+    threshold_objective: str = "mean_f1"  # what the validation threshold maximises (scores.THRESHOLD_OBJECTIVES)
     bounded: bool = True  # outputs squashed into the normal training range (see models.Autoencoder)
     range_margin: float = 0.1  # that range widened by this share of it on each side
     curves: bool = True  # per-epoch accuracy/F1 at the threshold rule (one scoring pass per epoch)
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.threshold_objective not in scores.THRESHOLD_OBJECTIVES:
+            raise ValueError(f"threshold_objective={self.threshold_objective!r}; "
+                             f"choose from {sorted(scores.THRESHOLD_OBJECTIVES)}")
+        if self.smooth_steps < 1:
+            raise ValueError(f"smooth_steps={self.smooth_steps}; use 1 (no smoothing) or more steps")
+
+    @property
+    def threshold_rule(self) -> str:
+        """The threshold rule in words, as the notebook and results state it."""
+        smoothing = (f"step scores smoothed by a centred {self.smooth_steps}-step rolling median; "
+                     if self.smooth_steps > 1 else "")
+        return f"{smoothing}max {scores.THRESHOLD_OBJECTIVES[self.threshold_objective]} on the validation part"
 
     def train_config(self, progress: bool = True) -> TrainConfig:
         return TrainConfig(epochs=self.epochs, lr=self.lr, patience=self.patience, weight_decay=self.weight_decay,
@@ -78,7 +94,8 @@ def train_autoencoder(name: str, prep: Prepared, recipe: Recipe, *, device: torc
     epoch_end = None
     if recipe.curves:
         parts = {k: prep.parts[k] for k in ("train", "val")}
-        epoch_end = scores.make_epoch_end(prep.x, prep.labels, parts, window, channels=recipe.channels, device=device)
+        epoch_end = scores.make_epoch_end(prep.x, prep.labels, parts, window, channels=recipe.channels, device=device,
+                                          smooth_steps=recipe.smooth_steps, objective=recipe.threshold_objective)
     history = fit(model, train_loader, val_loader, loss_fn=models.reconstruction_loss(model),
                   config=recipe.train_config(progress), device=device, epoch_end=epoch_end)
     return model.eval(), history
@@ -123,9 +140,9 @@ def evaluate(name: str, model: nn.Module, prep: Prepared, recipe: Recipe,
              device: torch.device | str = "cpu") -> Evaluation:
     """Scores of every part, the validation-chosen threshold, and metrics (with losses) on every part."""
     y = prep.labels
-    part_scores = {k: scores.segment_scores(model, prep.x, sl, recipe.window, channels=recipe.channels,
-                                            device=device) for k, sl in prep.parts.items()}
-    threshold, _ = scores.best_f1_threshold(part_scores["val"], y[prep.parts["val"]])
+    part_scores = {k: scores.segment_scores(model, prep.x, sl, recipe.window, smooth_steps=recipe.smooth_steps,
+                                            channels=recipe.channels, device=device) for k, sl in prep.parts.items()}
+    threshold, _ = scores.best_threshold(part_scores["val"], y[prep.parts["val"]], recipe.threshold_objective)
     metrics = {}
     for k, sl in prep.parts.items():
         m = scores.detection_metrics(part_scores[k], y[sl], threshold)
@@ -195,6 +212,30 @@ def run_series(prep: Prepared, recipe: Recipe, *, device: torch.device | str = "
     return run
 
 
+def rule_ablation(run: SeriesRun, recipe: Recipe, smooth_steps: Sequence[int], objectives: Sequence[str], *,
+                  device: torch.device | str = "cpu") -> pd.DataFrame:
+    """Validation point and event F1 of the chosen model and the reference under each threshold rule.
+
+    One row per (model, smoothing, objective). Validation only: this is the evidence a rule is chosen
+    on, so the test part is not touched.
+    """
+    prep, val = run.prep, run.prep.parts["val"]
+    y = prep.labels[val]
+    rows = []
+    for name in (run.best, REFERENCE):
+        model = run.trained[name] if name in run.trained else models.MeanBaseline()
+        raw = scores.segment_scores(model, prep.x, val, recipe.window, channels=recipe.channels, device=device)
+        for steps in smooth_steps:
+            smoothed = scores.smooth(raw, steps)
+            for objective in objectives:
+                threshold, _ = scores.best_threshold(smoothed, y, objective)
+                m = scores.detection_metrics(smoothed, y, threshold)
+                rows.append({"model": "chosen" if name == run.best else name, "smoothing steps": steps,
+                             "objective": objective, "val point F1": m["f1"], "val event F1": m["event_f1"],
+                             "false-alarm events": m["false_alarm_events"]})
+    return pd.DataFrame(rows)
+
+
 def resample_rule(timestamps: pd.Series, target: str | None, min_rows: int = 2000) -> str | None:
     """``target`` if it is coarser than the native step and leaves at least ``min_rows`` rows, else None.
 
@@ -239,11 +280,17 @@ def _reason(message: str) -> str:
 
 
 def multi_series(prepared: dict[str, Prepared], recipe: Recipe, *, device: torch.device | str = "cpu",
-                 ) -> pd.DataFrame:
-    """The recipe on every prepared series: test point F1 and event F1 per model, one row per series."""
-    rows = []
+                 rules: tuple[Sequence[int], Sequence[str]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The recipe on every prepared series: test point F1 and event F1 per model, one row per series.
+
+    With ``rules = (smoothing steps, objectives)`` the second table holds :func:`rule_ablation` of every
+    series (validation only); otherwise it is empty.
+    """
+    rows, ablations = [], []
     for name, prep in progress(prepared.items(), desc="series", total=len(prepared)):
         run = run_series(prep, recipe, device=device, progress=False)
+        if rules is not None:
+            ablations.append(rule_ablation(run, recipe, *rules, device=device).assign(series=name))
         row: dict[str, Any] = {"series": name, "chosen": run.best, "rows": len(prep.frame),
                                "val windows": int(_windows(prep, "val")), "test windows": int(_windows(prep, "test")),
                                "seconds": run.seconds}
@@ -251,7 +298,7 @@ def multi_series(prepared: dict[str, Prepared], recipe: Recipe, *, device: torch
             row[f"f1 {label}"] = ev.metrics["test"]["f1"]
             row[f"event_f1 {label}"] = ev.metrics["test"]["event_f1"]
         rows.append(row)
-    return pd.DataFrame(rows).set_index("series")
+    return pd.DataFrame(rows).set_index("series"), pd.concat(ablations) if ablations else pd.DataFrame()
 
 
 def _windows(prep: Prepared, part: str) -> int:

@@ -1,8 +1,9 @@
 """Per-time-step anomaly scores from reconstruction errors, threshold rules and detection metrics.
 
 :func:`window_errors` / :func:`point_scores` / :func:`segment_scores`: the score of a time step is
-the mean reconstruction error of every window that covers it. :func:`best_f1_threshold` and
-:func:`quantile_threshold` turn scores into flags; :func:`detection_metrics` measures them.
+the mean reconstruction error of every window that covers it, optionally smoothed by a centred
+rolling median (:func:`smooth`). :func:`best_threshold` and :func:`quantile_threshold` turn scores
+into flags; :func:`detection_metrics` measures them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn import metrics as skm
 from torch import nn
@@ -55,14 +57,31 @@ def point_scores(errors: np.ndarray) -> np.ndarray:
     return total / count
 
 
-def segment_scores(model: nn.Module, features: np.ndarray, part: slice, window: int, **kwargs: Any) -> np.ndarray:
+def smooth(scores: Sequence[float], steps: int) -> np.ndarray:
+    """Centred rolling median over ``steps`` steps (``1`` = unchanged; fewer steps at the edges).
+
+    A step's score is already an average over the windows that cover it; the median over one more
+    window removes isolated blips, so a detection is one run of flags instead of a comb of short
+    ones that an event-wise count would charge as many false alarms.
+    """
+    if steps < 1:
+        raise ValueError(f"smoothing needs steps >= 1, got {steps}")
+    scores = np.asarray(scores, dtype=float)
+    if steps == 1:
+        return scores
+    return pd.Series(scores).rolling(steps, center=True, min_periods=1).median().to_numpy()
+
+
+def segment_scores(model: nn.Module, features: np.ndarray, part: slice, window: int, *, smooth_steps: int = 1,
+                   **kwargs: Any) -> np.ndarray:
     """Scores for rows ``part`` of the series, using up to ``window - 1`` rows before it as context.
 
-    Context rows only complete the windows that overlap the boundary; no label is involved.
+    Context rows only complete the windows that overlap the boundary; no label is involved. The
+    smoothing (:func:`smooth`) sees the rows of ``part`` only, so no part borrows from the next.
     """
     lo = max(0, part.start - window + 1)
     scores = point_scores(window_errors(model, features[lo : part.stop], window, **kwargs))
-    return scores[part.start - lo :]
+    return smooth(scores[part.start - lo :], smooth_steps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -79,6 +98,36 @@ def best_f1_threshold(scores: Sequence[float], labels: Sequence[bool]) -> tuple[
     f1 = 2 * precision * recall / np.clip(precision + recall, 1e-12, None)
     best = int(np.argmax(f1[:-1]))  # the last PR point has no threshold
     return float(thresholds[best]), float(f1[best])
+
+
+THRESHOLD_OBJECTIVES = {
+    "point_f1": "point-wise F1",
+    "mean_f1": "the mean of point-wise and event-wise F1",
+}
+
+
+def best_threshold(scores: Sequence[float], labels: Sequence[bool], objective: str = "mean_f1",
+                   ) -> tuple[float, float]:
+    """The threshold (flag ``score >= t``) that maximises ``objective`` on these scores, and its value.
+
+    ``"point_f1"`` is :func:`best_f1_threshold`. ``"mean_f1"`` averages point-wise and event-wise F1,
+    the two ways a detector is judged: a low threshold that splits one anomaly into a comb of short
+    detections, each a false-alarm event, pays for it. Every distinct score is tried; ties go to the
+    lowest threshold.
+    """
+    if objective not in THRESHOLD_OBJECTIVES:
+        raise ValueError(f"unknown threshold objective {objective!r}; choose from {sorted(THRESHOLD_OBJECTIVES)}")
+    if objective == "point_f1":
+        return best_f1_threshold(scores, labels)
+    s, y = np.asarray(scores, dtype=float), np.asarray(labels, dtype=bool)
+    if not y.any():
+        raise ValueError("best_threshold needs at least one labelled anomaly in the scores it is given")
+    precision, recall, thresholds = skm.precision_recall_curve(y, s)
+    point_f1 = (2 * precision * recall / np.clip(precision + recall, 1e-12, None))[:-1]
+    event_f1 = np.array([event_metrics(y, s >= t)["event_f1"] for t in thresholds])
+    value = (point_f1 + event_f1) / 2
+    best = int(np.argmax(value))
+    return float(thresholds[best]), float(value[best])
 
 
 def quantile_threshold(scores: Sequence[float], q: float = 0.99) -> float:
@@ -98,23 +147,24 @@ def detection_metrics(scores: Sequence[float], labels: Sequence[bool], threshold
 
 def make_epoch_end(
     features: np.ndarray, labels: Sequence[bool], parts: dict[str, slice], window: int, *,
-    channels: Sequence[int] | None = None, device: torch.device | str = "cpu",
-    rule: Callable[[np.ndarray, np.ndarray], tuple[float, float]] = best_f1_threshold,
+    channels: Sequence[int] | None = None, device: torch.device | str = "cpu", smooth_steps: int = 1,
+    objective: str = "mean_f1",
 ) -> Callable[[nn.Module], dict[str, float]]:
     """A ``fit(epoch_end=...)`` callback: per-epoch accuracy and F1 at the threshold rule.
 
-    The threshold is chosen on the validation part (``parts["val"]``) by ``rule`` and applied to
-    every part in ``parts``, giving e.g. ``val_accuracy``, ``val_f1``, ``val_event_f1``,
-    ``train_accuracy``... so accuracy-over-epochs curves show what the rule would give.
+    Scores smoothed over ``smooth_steps``; the threshold is chosen on the validation part
+    (``parts["val"]``) by :func:`best_threshold` with ``objective`` and applied to every part in
+    ``parts``, giving e.g. ``val_accuracy``, ``val_f1``, ``val_event_f1``, ``train_accuracy``... so
+    accuracy-over-epochs curves show what the rule would give.
     """
     y = np.asarray(labels, dtype=bool)
     if "val" not in parts:
         raise KeyError(f"parts must include 'val' (the threshold is chosen there), got {sorted(parts)}")
 
     def epoch_end(model: nn.Module) -> dict[str, float]:
-        scores = {k: segment_scores(model, features, sl, window, channels=channels, device=device)
-                  for k, sl in parts.items()}
-        threshold, _ = rule(scores["val"], y[parts["val"]])
+        scores = {k: segment_scores(model, features, sl, window, smooth_steps=smooth_steps, channels=channels,
+                                    device=device) for k, sl in parts.items()}
+        threshold, _ = best_threshold(scores["val"], y[parts["val"]], objective)
         out = {"threshold": threshold}
         for k, sl in parts.items():
             flags = scores[k] >= threshold
