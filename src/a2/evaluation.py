@@ -73,10 +73,8 @@ def runs(mask: Sequence[bool] | np.ndarray) -> list[tuple[int, int]]:
 def event_metrics(y_true: Sequence[int], y_pred: Sequence[int]) -> dict[str, float]:
     """Event-wise detection scores for anomaly windows.
 
-    A labelled window (a run of ``y_true == 1``) is *detected* if any flag falls inside it. A run of
-    flags that touches no labelled row is one *false-alarm event*; a run that overlaps a window is
-    part of that detection even where it spills past the window's edge (the usual event-wise
-    convention, e.g. Hundman et al., KDD 2018), so one alarm is never counted twice.
+    A labelled window (a run of ``y_true == 1``) is *detected* if any flag falls inside it.
+    Flags outside every window are grouped into runs; each run is one *false-alarm event*.
     Precision = detected / (detected + false alarms), recall = detected / windows.
     """
     y_true, y_pred = _as_1d("y_true", y_true).astype(bool), _as_1d("y_pred", y_pred).astype(bool)
@@ -84,7 +82,7 @@ def event_metrics(y_true: Sequence[int], y_pred: Sequence[int]) -> dict[str, flo
         raise ValueError(f"y_true has {len(y_true)} entries but y_pred has {len(y_pred)}")
     windows = runs(y_true)
     detected = sum(bool(y_pred[s : e + 1].any()) for s, e in windows)
-    false_alarms = sum(not y_true[s : e + 1].any() for s, e in runs(y_pred))
+    false_alarms = len(runs(y_pred & ~y_true))
     precision = detected / (detected + false_alarms) if detected + false_alarms else 0.0
     recall = detected / len(windows) if windows else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
