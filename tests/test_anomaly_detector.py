@@ -25,7 +25,8 @@ MECHANISMS = {
     "first difference": {"error_source": "first_difference"}, "holdout": {"holdout": True},
     "refit": {"refit_every": 50, "refit_buffer": 80, "refit_epochs": 1},
     "coarse": {"coarse": 2, "window": 4}, "gates": {"magnitude_gate": 0.05, "seasonal_gate": 24, "gate_rows": 48},
-    "bounded": {"bounded_output": 0.1},
+    "bounded": {"bounded_output": 0.1}, "masked": {"masked": True},
+    "masked refit": {"masked": True, "refit_every": 50, "refit_buffer": 80, "refit_epochs": 1},
 }
 
 
@@ -36,6 +37,20 @@ def test_bounded_output_caps_reconstructions_at_the_widened_probation_range():
     assert low < high
     far = torch.full((1, CFG.window, 1), 1e3)
     assert float(model(far).detach().max()) <= high
+
+
+def test_masked_error_of_row_t_sees_x_t_only_as_the_target():
+    cfg = replace(CFG, masked=True)
+    x = series()
+    errors, model = detector.reconstruction_errors(x, cfg, probation=60)
+    w = torch.from_numpy(detector.sliding_windows(detector._standardise(x, 60), cfg.window).copy()).unsqueeze(-1)
+    moved = w.clone()
+    moved[:, -1] += 3.0  # change the newest row of every window
+    with torch.no_grad():
+        pred, pred_moved = model(detector._inputs(w, cfg)), model(detector._inputs(moved, cfg))
+    torch.testing.assert_close(pred, pred_moved, rtol=0, atol=0)  # the prediction of x_t ignores x_t
+    np.testing.assert_allclose(errors[cfg.window - 1 :], (pred - w)[:, -1, 0].pow(2).numpy(), rtol=1e-5, atol=1e-7)
+    assert not torch.equal(pred, model(detector._inputs(moved, replace(cfg, masked=False))).detach())
 
 
 @pytest.mark.parametrize("variant", MECHANISMS)

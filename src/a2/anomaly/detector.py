@@ -21,7 +21,9 @@ Per file, in three causal stages:
 Optional mechanisms, each causal and measured in ``nab_benchmark.ipynb``: continual re-fitting on a
 trailing buffer (``refit_every``), calibration on a held-out half of the probation (``holdout``), a
 second autoencoder on spike-preserving blocks (``coarse``), the magnitude and seasonal gates, and the
-first-difference reference (``error_source``) that measures what the autoencoder adds.
+first-difference reference (``error_source``) that measures what the autoencoder adds, and the masked
+newest row (``masked``): the input's last row is replaced by the one before it, so the model must
+predict row t from rows < t instead of copying it (the target stays the unmasked window).
 
 Rows of the probationary period get score 0: the model is still learning there (and those rows are
 not scored), so no score ever depends on a row after it.
@@ -82,6 +84,7 @@ class DetectorConfig:
     coarse: int | None = None  # second autoencoder on blocks of this many rows (extreme value per block)
     magnitude_gate: float | None = None  # alert only if |value - median(previous gate_rows)| >= this x range so far
     bounded_output: float | None = None  # output squashed into the probation range widened by this share
+    masked: bool = False  # input's newest row replaced by the one before it: predict x_t from rows < t
     seasonal_gate: int | None = None  # alert only if the error beats its maximum one such period (rows) earlier
     gate_rows: int = 288  # rows of the magnitude gate's trailing median (one day of 5-minute readings)
     seed: int = 0
@@ -146,11 +149,22 @@ def _standardise(values: np.ndarray, rows: int) -> np.ndarray:
     return ((values - mu) / sd).astype(np.float32)
 
 
+def _inputs(windows: torch.Tensor, cfg: DetectorConfig) -> torch.Tensor:
+    """The model's input for ``(batch, window, features)`` windows: with ``masked``, the newest row is a copy of
+    the row before it, so the model never sees the row whose error it is scored on."""
+    if not cfg.masked:
+        return windows
+    x = windows.clone()
+    x[:, -1] = x[:, -2]
+    return x
+
+
 def _train(model: nn.Module, z: np.ndarray, cfg: DetectorConfig, epochs: int, seed: int) -> None:
-    """Fit ``model`` to every sliding window of ``z`` (shuffled once, seeded)."""
+    """Fit ``model`` to every sliding window of ``z`` (shuffled once, seeded); the target is always unmasked."""
     train = torch.from_numpy(sliding_windows(z, cfg.window).copy()).unsqueeze(-1)
     perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
-    batches = [(train[perm[i : i + cfg.batch_size]],) * 2 for i in range(0, len(train), cfg.batch_size)]
+    batches = [(_inputs(b, cfg), b) for b in (train[perm[i : i + cfg.batch_size]]
+                                              for i in range(0, len(train), cfg.batch_size))]
     fit(model, batches, loss_fn=nn.functional.mse_loss, device="cpu",
         config=TrainConfig(epochs=epochs, lr=cfg.lr, monitor="train_loss", progress=False,
                            mixed_precision=False, grad_clip=1.0))
@@ -161,7 +175,7 @@ def _train(model: nn.Module, z: np.ndarray, cfg: DetectorConfig, epochs: int, se
 def _window_errors(model: nn.Module, z: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
     """Squared error per window of ``z`` (window j ends at row j + window - 1): newest row or mean."""
     x = torch.from_numpy(sliding_windows(z, cfg.window).copy()).unsqueeze(-1)
-    rec = torch.cat([model(x[i : i + 4096]) for i in range(0, len(x), 4096)])
+    rec = torch.cat([model(_inputs(x[i : i + 4096], cfg)) for i in range(0, len(x), 4096)])
     sq = (rec - x).pow(2).squeeze(-1).numpy().astype(np.float64)
     return sq[:, -1] if cfg.error == "last" else sq.mean(axis=1)
 
@@ -390,7 +404,7 @@ def variants(outputs: dict[str, FileOutput], configs: dict[str, DetectorConfig])
     the errors themselves (model, refitting, holdout, coarse) need a new :func:`detect_corpus` run.
     """
     stage1 = ("model", "window", "epochs", "batch_size", "lr", "error", "error_source", "holdout", "refit_every",
-              "refit_buffer", "refit_epochs", "coarse", "bounded_output", "seed")
+              "refit_buffer", "refit_epochs", "coarse", "bounded_output", "masked", "seed")
     out = {}
     for label, cfg in configs.items():
         first = next(iter(configs.values()))
