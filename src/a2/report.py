@@ -232,6 +232,17 @@ def _window_span(window: int, step: str | None, freq: str) -> str:
     return f"{hours / 24:g} days" if hours >= 48 else f"{hours:g} hours"
 
 
+def _rule_mean(field: str, shown: str, steps: int | None = None, objective: str | None = None,
+               ) -> Callable[[list, int, str], str]:
+    """Mean validation ``field`` of the chosen model over the Part II series under one threshold rule:
+    ``steps``/``objective``, or the recipe's own rule when they are None."""
+    def pick(records: list, own_steps: int, own_objective: str) -> str:
+        want = (own_steps, own_objective) if steps is None else (steps, objective)
+        row = next(r for r in records if r["model"] == "chosen" and (r["smoothing steps"], r["objective"]) == want)
+        return FORMATS[shown](row[field])
+    return pick
+
+
 def _seed_stat(stat: Callable[[list[float]], float], key: str = "val_accuracy") -> Callable[[list], str]:
     return lambda seeds: pct(stat([s[key] for s in seeds])) if len(seeds) > 1 or stat is statistics.mean else "--"
 
@@ -324,6 +335,13 @@ SPEC: tuple[Value, ...] = (
     V("pIIversusBaseRocAuc", P2, ("test.roc_auc", "baseline_test.roc_auc"), _versus("f3")),
     V("pIIruntime", P2, "runtime_s", "int"),
     V("pIImultiN", P2, "multi_series.n_series", "int", new=True),
+    V("pIIversusBaseEventFone", P2, ("test.event_f1", "baseline_test.event_f1"), _versus("f3"), new=True),
+    V("pIIsmoothSteps", P2, "smooth_steps", "int", new=True),
+    *(V(f"pII{who}{name}", P2, ("threshold_rules_val.multi_series_mean", "smooth_steps", "threshold_objective"),
+        _rule_mean(field, shown, *rule), new=True)
+      for who, rule in (("rule", ()), ("plain", (1, "point_f1")))
+      for name, field, shown in (("ValFone", "val point F1", "f3"), ("ValEventFone", "val event F1", "f3"),
+                                 ("FalseAlarms", "false-alarm events", "f1"))),
     # ---- Part II beyond: the whole NAB corpus (nab_benchmark.ipynb)
     V("nabFiles", NAB, "files", "int"),
     V("nabModel", NAB, "model", "text"),

@@ -423,6 +423,7 @@ STAGE_ONE: dict[str, dict[str, Any]] = {
     "autoencoder with a bounded output (probation range + 10%)": {"bounded_output": 0.1},
     "continual re-fitting (every 500 rows, 750-row buffer, 3 epochs)": {
         "refit_every": 500, "refit_buffer": 750, "refit_epochs": 3},
+    "autoencoder predicting the newest row (its input copy masked)": {"masked": True},
     "calibration on a held-out half of the probation": {"holdout": True},
     "second autoencoder on 6-row blocks (larger score kept)": {"coarse": 6},
     "first difference instead of an autoencoder (reference)": {"error_source": "first_difference"},
