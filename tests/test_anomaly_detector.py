@@ -27,6 +27,7 @@ MECHANISMS = {
     "coarse": {"coarse": 2, "window": 4}, "gates": {"magnitude_gate": 0.05, "seasonal_gate": 24, "gate_rows": 48},
     "bounded": {"bounded_output": 0.1}, "masked": {"masked": True},
     "masked refit": {"masked": True, "refit_every": 50, "refit_buffer": 80, "refit_epochs": 1},
+    "difference ensemble": {"difference_ensemble": True, "magnitude_gate": 0.1, "level": 0.05},
 }
 
 
@@ -144,6 +145,27 @@ def test_gates_block_small_and_recurring_excursions():
     e[1750] = 9.0
     ok = detector.gates(v, e, replace(CFG, seasonal_gate=100, short=1))
     assert ok[10] and not ok[1510] and ok[1750]
+
+
+def test_difference_ensemble_keeps_the_larger_calibrated_score_causally():
+    x = series()
+    errors, _ = detector.reconstruction_errors(x, CFG, 60)
+    diff, _ = detector.reconstruction_errors(x, replace(CFG, error_source="first_difference"), 60)
+    cfg = replace(CFG, difference_ensemble=True)
+    both = detector.combined_score(errors, x, 60, cfg)
+    expected = np.maximum.reduce([detector.calibrate(errors, 60, CFG), detector.calibrate(diff, 60, CFG),
+                                  detector.spatial_score(x, 60, CFG)])
+    np.testing.assert_array_equal(both, expected)
+    assert (both >= detector.combined_score(errors, x, 60, CFG)).all()
+    assert (both > detector.combined_score(errors, x, 60, CFG)).any()  # the difference adds alerts here
+    # for the first-difference reference the ensemble is the max of a score with itself: no change
+    ref = replace(cfg, error_source="first_difference")
+    np.testing.assert_array_equal(detector.combined_score(diff, x, 60, ref),
+                                  detector.combined_score(diff, x, 60, replace(ref, difference_ensemble=False)))
+    for t in (100, 298):  # stage 2 alone is causal too (the difference is computed from values <= t)
+        y = x.copy()
+        y[t + 1 :] = np.random.default_rng(t).normal(5, 3, len(x) - t - 1)
+        np.testing.assert_array_equal(detector.combined_score(errors, y, 60, cfg)[: t + 1], both[: t + 1])
 
 
 def test_first_difference_reference_and_coarse_errors():

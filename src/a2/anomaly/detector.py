@@ -23,7 +23,9 @@ trailing buffer (``refit_every``), calibration on a held-out half of the probati
 second autoencoder on spike-preserving blocks (``coarse``), the magnitude and seasonal gates, and the
 first-difference reference (``error_source``) that measures what the autoencoder adds, and the masked
 newest row (``masked``): the input's last row is replaced by the one before it, so the model must
-predict row t from rows < t instead of copying it (the target stays the unmasked window).
+predict row t from rows < t instead of copying it (the target stays the unmasked window), and the
+first-difference ensemble (``difference_ensemble``): stage 2 also calibrates the first difference of
+the same z-scored values and keeps the larger of the two calibrated scores.
 
 Rows of the probationary period get score 0: the model is still learning there (and those rows are
 not scored), so no score ever depends on a row after it.
@@ -87,6 +89,7 @@ class DetectorConfig:
     masked: bool = False  # input's newest row replaced by the one before it: predict x_t from rows < t
     seasonal_gate: int | None = None  # alert only if the error beats its maximum one such period (rows) earlier
     gate_rows: int = 288  # rows of the magnitude gate's trailing median (one day of 5-minute readings)
+    difference_ensemble: bool = False  # stage 2: max of the calibrated error and calibrated first difference
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -318,8 +321,16 @@ def gates(values: np.ndarray, errors: np.ndarray, cfg: DetectorConfig) -> np.nda
 
 def combined_score(errors: np.ndarray, values: np.ndarray, probation: int, cfg: DetectorConfig,
                    coarse: np.ndarray | None = None) -> np.ndarray:
-    """Stage 2 in full: the largest of the calibrated error score(s) and the spatial score, then the gates."""
+    """Stage 2 in full: the largest of the calibrated error score(s) and the spatial score, then the gates.
+
+    With ``difference_ensemble`` the first difference of the same z-scored values (the reference's error,
+    computed from ``values``, causal) is calibrated like the errors and the larger score is kept, so a
+    row alerts if either the autoencoder or the first difference finds it unusual.
+    """
     score = np.maximum(calibrate(errors, probation, cfg), spatial_score(values, probation, cfg))
+    if cfg.difference_ensemble:
+        diff, _ = reconstruction_errors(values, replace(cfg, error_source="first_difference"), probation)
+        score = np.maximum(score, calibrate(diff, probation, cfg))
     if coarse is not None:
         score = np.maximum(score, calibrate(coarse, probation, _coarse_config(cfg)))
     return np.where(gates(values, errors, cfg), score, 0.0)
