@@ -201,6 +201,23 @@ def test_variants_reuse_errors_and_refuse_stage_one_changes():
     assert (out["gated"]["toy.csv"] > 0).sum() <= (score > 0).sum()
     with pytest.raises(ValueError, match="changes \\['refit_every'\\]"):
         detector.variants(outputs, {"a": CFG, "b": replace(CFG, refit_every=10)})
+    steps = detector.cumulative(outputs, CFG, {"base": {}, "gate": {"magnitude_gate": 0.5}, "level": {"level": 0.9}})
+    np.testing.assert_array_equal(steps["gate"]["toy.csv"], out["gated"]["toy.csv"])
+    np.testing.assert_array_equal(steps["level"]["toy.csv"], detector.postprocess(
+        outputs, replace(CFG, magnitude_gate=0.5, level=0.9))["toy.csv"])  # steps accumulate
+    with pytest.raises(ValueError, match="need new reconstruction errors"):
+        detector.cumulative(outputs, CFG, {"bounded": {"bounded_output": 0.1}})
+
+
+def test_stage_one_label_ignores_post_processing():
+    base = detector.DetectorConfig()
+    stages = {"frozen": {}, "bounded": {"bounded_output": 0.1}}
+    chosen = replace(base, bounded_output=0.1, level=0.05, magnitude_gate=0.1, difference_ensemble=True)
+    assert detector.stage_one_label(chosen, base, stages) == "bounded"
+    assert detector.stage_one_label(replace(base, magnitude_gate=0.1), base, stages) == "frozen"
+    assert detector.stage_one_label(chosen, base) in detector.STAGE_ONE
+    with pytest.raises(ValueError, match="no measured stage-one variant"):
+        detector.stage_one_label(replace(base, masked=True, bounded_output=0.3), base, stages)
 
 
 @needs_dataset("nab")

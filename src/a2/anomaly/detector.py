@@ -414,15 +414,46 @@ def variants(outputs: dict[str, FileOutput], configs: dict[str, DetectorConfig])
     Only post-processing settings may differ (gates, calibration, suppression); settings that change
     the errors themselves (model, refitting, holdout, coarse) need a new :func:`detect_corpus` run.
     """
-    stage1 = ("model", "window", "epochs", "batch_size", "lr", "error", "error_source", "holdout", "refit_every",
-              "refit_buffer", "refit_epochs", "coarse", "bounded_output", "masked", "seed")
     out = {}
     for label, cfg in configs.items():
         first = next(iter(configs.values()))
-        changed = [k for k in stage1 if getattr(cfg, k) != getattr(first, k)]
+        changed = [k for k in STAGE_ONE_FIELDS if getattr(cfg, k) != getattr(first, k)]
         if changed:
             raise ValueError(f"variant {label!r} changes {changed}, which need new reconstruction errors; "
                              "run detect_corpus for it instead")
+        out[label] = postprocess(outputs, cfg)
+    return out
+
+
+# Settings that change the reconstruction errors (a new corpus run each); every other setting is post-processing.
+STAGE_ONE_FIELDS = ("model", "window", "epochs", "batch_size", "lr", "error", "error_source", "holdout", "refit_every",
+                    "refit_buffer", "refit_epochs", "coarse", "bounded_output", "masked", "seed")
+
+
+def stage_one_label(cfg: DetectorConfig, base: DetectorConfig, stage_one: dict[str, dict[str, Any]] | None = None,
+                    ) -> str:
+    """The :data:`STAGE_ONE` entry whose reconstruction errors ``cfg`` uses (its post-processing may differ)."""
+    stage_one = STAGE_ONE if stage_one is None else stage_one
+    for label, overrides in stage_one.items():
+        candidate = replace(base, **overrides)
+        if all(getattr(candidate, k) == getattr(cfg, k) for k in STAGE_ONE_FIELDS):
+            return label
+    raise ValueError("no measured stage-one variant produces the errors of this configuration; "
+                     "add its stage-one overrides to STAGE_ONE")
+
+
+def cumulative(outputs: dict[str, FileOutput], base: DetectorConfig, steps: dict[str, dict[str, Any]],
+               ) -> dict[str, dict[str, np.ndarray]]:
+    """``{label: {file: anomaly_score}}`` for post-processing settings added one step at a time to ``base``.
+
+    Step k applies the overrides of steps 1..k, so each row of a table shows what one more setting adds.
+    """
+    out, cfg = {}, base
+    for label, overrides in steps.items():
+        cfg = replace(cfg, **overrides)
+        changed = [k for k in overrides if k in STAGE_ONE_FIELDS]
+        if changed:
+            raise ValueError(f"step {label!r} changes {changed}, which need new reconstruction errors")
         out[label] = postprocess(outputs, cfg)
     return out
 
