@@ -336,7 +336,6 @@ SPEC: tuple[Value, ...] = (
     V("pIIruntime", P2, "runtime_s", "int"),
     V("pIImultiN", P2, "multi_series.n_series", "int", new=True),
     V("pIIversusBaseEventFone", P2, ("test.event_f1", "baseline_test.event_f1"), _versus("f3"), new=True),
-    V("pIIsmoothSteps", P2, "smooth_steps", "int", new=True),
     *(V(f"pII{who}{name}", P2, ("threshold_rules_val.multi_series_mean", "smooth_steps", "threshold_objective"),
         _rule_mean(field, shown, *rule), new=True)
       for who, rule in (("rule", ()), ("plain", (1, "point_f1")))
