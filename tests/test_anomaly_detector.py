@@ -1,6 +1,9 @@
 """The streaming detector: causal end to end, scores in [0, 1], one spike per excursion, NAB layout."""
 
+import ast
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -230,3 +233,15 @@ def test_measure_runs_each_stage_once_and_post_variants_on_its_errors():
     assert all(s[name].shape == (4032,) for s in scores.values())
     seeds = detector.detect_seeds(replace(CFG, epochs=1), [0, 1], files=[name], workers=1)
     assert list(seeds) == [0, 1] and not np.array_equal(seeds[0][name].errors, seeds[1][name].errors, equal_nan=True)
+
+
+def test_reported_configuration_is_the_notebooks_and_its_results():
+    root = Path(__file__).resolve().parents[1]
+    cells = json.loads((root / "nab_benchmark.ipynb").read_text())["cells"]
+    params = next(c for c in cells if c["cell_type"] == "code")
+    assigned = {node.targets[0].id: node.value for node in ast.parse("".join(params["source"])).body
+                if isinstance(node, ast.Assign)}
+    assert ast.literal_eval(assigned["CONFIG"]) == detector.REPORTED
+    results = json.loads((root / "results" / "nab.json").read_text())
+    assert {k: results["detector_config"][k] for k in detector.REPORTED} == detector.REPORTED
+    assert sorted(detector.REPORTED) == results["chosen_on_corpus"]

@@ -21,8 +21,6 @@ from a2.anomaly import detector, scoring
 from a2.anomaly.errors import NABFormatError, NABScoreError, UsageError
 from a2.datasets import ChecksumError, DatasetNotFoundError
 
-REPORTED_MAGNITUDE_GATE = 0.05  # the configuration reported in nab_benchmark.ipynb (its CONFIG parameter)
-
 
 def parse_thresholds(items: Sequence[str] | None) -> dict[str, float]:
     """``["standard=0.5", ...]`` → ``{"standard": 0.5}``; finite values in [0, 1.1], known profiles only."""
@@ -92,9 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("--model", default="dense", choices=sorted(detector.MODEL_SIZES))
     detect.add_argument("--error-source", default="autoencoder", choices=detector.ERROR_SOURCES,
                         help="'first_difference' runs the no-autoencoder reference pipeline")
-    detect.add_argument("--magnitude-gate", type=_fraction, default=REPORTED_MAGNITUDE_GATE, metavar="FRACTION",
+    gate = detector.REPORTED["magnitude_gate"]
+    detect.add_argument("--magnitude-gate", type=_fraction, default=gate, metavar="FRACTION",
                         help="alert only if the value is this fraction of the range seen so far away from the median "
-                             f"of the previous 288 rows (default {REPORTED_MAGNITUDE_GATE}, as reported; 0: off)")
+                             f"of the previous 288 rows (default {gate}, as reported; 0: off)")
     detect.add_argument("--workers", type=_positive, default=2, help="processes (default 2)")
     detect.add_argument("--seed", type=int, default=0)
     return parser
@@ -107,8 +106,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(scoring.nab_score(scores, labels, thresholds=thresholds), indent=2, allow_nan=False))
         return 0
     out = check_output_dir(args.out)
-    config = detector.DetectorConfig(model=args.model, seed=args.seed, error_source=args.error_source,
-                                     magnitude_gate=args.magnitude_gate or None)
+    config = detector.DetectorConfig(**{**detector.REPORTED, "model": args.model, "seed": args.seed,
+                                        "error_source": args.error_source,
+                                        "magnitude_gate": args.magnitude_gate or None})
     outputs = detector.detect_corpus(config, workers=args.workers)
     written = detector.write_results(outputs, out)
     print(f"wrote {len(written)} files under {out}")
