@@ -77,6 +77,20 @@ def test_run_series_selects_on_validation_loss_and_adds_the_reference():
         ex.select({ex.REFERENCE: run.reference})
 
 
+def test_multi_series_seeds_stacks_one_table_per_seed():
+    raw, windows = synthetic_raw()
+    ok, _ = ex.qualifying({"good.csv": (raw, windows)}, RECIPE)
+    recipe = ex.Recipe(**{**RECIPE.__dict__, "models": ("dense",), "curves": False, "epochs": 1})
+    table, ablation = ex.multi_series_seeds(ok, recipe, [0, 1], rules=([1], ["point_f1"]))
+    assert table["seed"].tolist() == [0, 1] and list(table.index) == ["good.csv", "good.csv"]
+    assert sorted(set(ablation["seed"])) == [0, 1]
+    single, _ = ex.multi_series(ok, ex.Recipe(**{**recipe.__dict__, "seed": 1}))
+    assert table[table["seed"] == 1]["f1 dense"].item() == pytest.approx(single["f1 dense"].item())
+    means = ex.seed_means(table)
+    assert list(means.index) == ["good.csv"] and "seed" not in means.columns
+    assert means["f1 dense"].item() == pytest.approx(table["f1 dense"].mean())
+
+
 def test_recipe_states_and_checks_its_threshold_rule():
     assert RECIPE.threshold_rule == ("step scores smoothed by a centred 5-step rolling median; "
                                      "max the mean of point-wise and event-wise F1 on the validation part")

@@ -19,6 +19,8 @@ def test_classification_metrics_binary_matches_hand_count():
 def test_classification_metrics_multiclass_and_shape_errors():
     m = ev.classification_metrics([0, 1, 2, 2], [0, 1, 1, 2], np.eye(3)[[0, 1, 1, 2]], average="macro")
     assert m["accuracy"] == 0.75 and len(m["confusion_matrix"]) == 3 and 0 < m["roc_auc"] <= 1
+    all_normal = ev.classification_metrics([0, 0, 0], [0, 0, 0], [0.1, 0.2, 0.3])
+    assert all_normal["confusion_matrix"] == [[3, 0], [0, 0]] and np.isnan(all_normal["roc_auc"])
     with pytest.raises(ValueError, match="entries"):
         ev.classification_metrics([0, 1], [0])
     with pytest.raises(ValueError, match="1-D"):

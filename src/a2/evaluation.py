@@ -45,7 +45,9 @@ def classification_metrics(
         "precision": float(p),
         "recall": float(r),
         "f1": float(f1),
-        "confusion_matrix": skm.confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        # binary: always 2 x 2, also for a part where only one class occurs (e.g. an all-normal period)
+        "confusion_matrix": skm.confusion_matrix(
+            y_true, y_pred, labels=labels if labels is not None or average != "binary" else [0, 1]).tolist(),
         "n": len(y_true),
     }
     if y_score is not None:

@@ -17,9 +17,11 @@ The recipe, identical for the primary series and for every series of the multi-s
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -280,14 +282,15 @@ def _reason(message: str) -> str:
 
 
 def multi_series(prepared: dict[str, Prepared], recipe: Recipe, *, device: torch.device | str = "cpu",
-                 rules: tuple[Sequence[int], Sequence[str]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 rules: tuple[Sequence[int], Sequence[str]] | None = None, show_progress: bool = True,
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The recipe on every prepared series: test point F1 and event F1 per model, one row per series.
 
     With ``rules = (smoothing steps, objectives)`` the second table holds :func:`rule_ablation` of every
     series (validation only); otherwise it is empty.
     """
     rows, ablations = [], []
-    for name, prep in progress(prepared.items(), desc="series", total=len(prepared)):
+    for name, prep in progress(prepared.items(), desc="series", total=len(prepared), disable=not show_progress):
         run = run_series(prep, recipe, device=device, progress=False)
         if rules is not None:
             ablations.append(rule_ablation(run, recipe, *rules, device=device).assign(series=name))
@@ -299,6 +302,47 @@ def multi_series(prepared: dict[str, Prepared], recipe: Recipe, *, device: torch
             row[f"event_f1 {label}"] = ev.metrics["test"]["event_f1"]
         rows.append(row)
     return pd.DataFrame(rows).set_index("series"), pd.concat(ablations) if ablations else pd.DataFrame()
+
+
+def _multi_series_one_seed(prepared: dict[str, Prepared], recipe: Recipe, seed: int, device: str,
+                           rules: tuple[Sequence[int], Sequence[str]] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One seed of :func:`multi_series_seeds` (top level, so that a worker process can run it)."""
+    torch.set_num_threads(1)
+    table, ablation = multi_series(prepared, replace(recipe, seed=seed), device=device, rules=rules,
+                                   show_progress=False)
+    return table.assign(seed=seed), ablation.assign(seed=seed)
+
+
+def multi_series_seeds(prepared: dict[str, Prepared], recipe: Recipe, seeds: Sequence[int], *,
+                       device: torch.device | str = "cpu", rules: tuple[Sequence[int], Sequence[str]] | None = None,
+                       workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`multi_series` once per seed (initial weights and batch order), the tables stacked with a
+    ``seed`` column; with one or two windows per part, a single seed can swing a mean by a whole window.
+
+    ``workers > 1`` runs seeds in parallel processes, one torch thread each (CPU only).
+    """
+    jobs = [(prepared, recipe, seed, str(device), rules) for seed in seeds]
+    bar = progress(total=len(jobs), desc="seeds")
+    if workers <= 1 or str(device) != "cpu":
+        results = []
+        for job in jobs:
+            results.append(_multi_series_one_seed(*job))
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_multi_series_one_seed, *job) for job in jobs]
+            for fut in as_completed(futures):
+                fut.result()
+                bar.update()
+            results = [fut.result() for fut in futures]
+    bar.close()
+    return pd.concat([t for t, _ in results]), pd.concat([a for _, a in results])
+
+
+def seed_means(table: pd.DataFrame) -> pd.DataFrame:
+    """Per series, the mean over seeds of every score column of a :func:`multi_series_seeds` table."""
+    scores = [c for c in table.columns if c.startswith(("f1 ", "event_f1 "))]
+    return table.groupby(level=0)[scores].mean()
 
 
 def _windows(prep: Prepared, part: str) -> int:
