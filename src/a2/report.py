@@ -335,6 +335,7 @@ SPEC: tuple[Value, ...] = (
     V("pIIversusBaseRocAuc", P2, ("test.roc_auc", "baseline_test.roc_auc"), _versus("f3")),
     V("pIIruntime", P2, "runtime_s", "int"),
     V("pIImultiN", P2, "multi_series.n_series", "int", new=True),
+    V("pIImultiSeeds", P2, "multi_series.seeds", "count", new=True),
     V("pIIversusBaseEventFone", P2, ("test.event_f1", "baseline_test.event_f1"), _versus("f3"), new=True),
     *(V(f"pII{who}{name}", P2, ("threshold_rules_val.multi_series_mean", "smooth_steps", "threshold_objective"),
         _rule_mean(field, shown, *rule), new=True)
