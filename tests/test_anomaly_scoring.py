@@ -91,6 +91,24 @@ def test_out_of_sample_and_categories():
     assert len(y) == 4 * 850 and y.sum() == 400 and sc.sum() == 4
 
 
+def test_selection_out_of_sample_chooses_on_one_half_and_scores_the_other():
+    labels = {f"{c}/f{i}.csv": scoring.FileLabels(f"{c}/f{i}.csv", 1000, ((300, 399),)) for c in "ab" for i in range(4)}
+    halves = scoring.file_halves(labels, seed=3)
+    assert sorted(halves[0] + halves[1]) == sorted(labels) and len(halves[0]) == len(halves[1]) == 4
+    assert {n.split("/")[0] for n in halves[0]} == {"a", "b"}  # stratified by category
+    early = {k: np.where(np.arange(1000) == 300, 1.0, 0.0) for k in labels}  # catches every window at its start
+    # "lucky" is perfect on the first half and blind on the second: chosen there, it fails where it was not chosen
+    lucky = {k: early[k] if k in halves[0] else np.zeros(1000) for k in labels}
+    both = scoring.selection_out_of_sample({"early": early}, labels, STD, seed=3)
+    assert both["score"] == pytest.approx(100.0) and both["chosen_fold0"] == both["chosen_fold1"] == "early"
+    picked = scoring.selection_out_of_sample({"lucky": lucky, "early": early}, labels, STD, seed=3)
+    assert picked["chosen_fold0"] == "lucky" and picked["chosen_fold1"] == "early"  # ties go to the first variant
+    assert picked["score"] == pytest.approx(50.0)  # "lucky", chosen on half 0, misses every window of half 1
+    assert scoring.out_of_sample(early, labels, STD, seed=3)["score"] == pytest.approx(100.0)
+    with pytest.raises(scoring.NABScoreError, match="no variants"):
+        scoring.selection_out_of_sample({}, labels, STD)
+
+
 REF = Path(corpus.corpus_root() if has_dataset("nab") else ".") / "reference_results"
 
 

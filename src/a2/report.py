@@ -368,6 +368,10 @@ SPEC: tuple[Value, ...] = (
     V("nabDiffLowFP", NAB, "reference_first_difference.reward_low_FP_rate", "f1", new=True),
     V("nabDiffLowFN", NAB, "reference_first_difference.reward_low_FN_rate", "f1", new=True),
     V("nabAeGain", NAB, "autoencoder_minus_reference_standard", lambda d: f"{d:+.1f}"),
+    V("nabSearchGrid", NAB, "selection_out_of_sample.grid_size", "int", new=True),
+    V("nabSearchAe", NAB, "selection_out_of_sample.mean.autoencoder", "f1", new=True),
+    V("nabSearchDiff", NAB, "selection_out_of_sample.mean.first difference", "f1", new=True),
+    V("nabSearchGain", NAB, "selection_out_of_sample.autoencoder_minus_reference", lambda d: f"{d:+.1f}", new=True),
     # ---- Part IV: encoder-decoder Transformer on IMDB (part_4_transformer.ipynb)
     V("pIVtrainN", P4, "splits.train", "int"),
     V("pIVvalN", P4, "splits.val", "int"),

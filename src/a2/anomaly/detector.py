@@ -33,6 +33,7 @@ not scored), so no score ever depends on a row after it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import time
@@ -461,6 +462,18 @@ def cumulative(outputs: dict[str, FileOutput], base: DetectorConfig, steps: dict
             raise ValueError(f"step {label!r} changes {changed}, which need new reconstruction errors")
         out[label] = postprocess(outputs, cfg)
     return out
+
+
+def post_processing_grid(levels: Sequence[float] = (0.02, 0.035, 0.05, 0.065),
+                         refractories: Sequence[float] = (0.15, 0.25, 0.5),
+                         gates: Sequence[float | None] = (None, 0.05, 0.1),
+                         ensembles: Sequence[bool] = (False, True)) -> dict[str, dict[str, Any]]:
+    """Every combination of alert level, refractory period, magnitude gate and first-difference ensemble,
+    as ``{label: overrides}`` (each sets all four, so it replaces whatever post-processing a base has):
+    the kind of search the reported configuration came from, for :func:`scoring.selection_out_of_sample`."""
+    return {f"level {lv}, refractory {rf}, gate {g}, ensemble {e}":
+            {"level": lv, "refractory": rf, "magnitude_gate": g, "difference_ensemble": e}
+            for lv, rf, g, e in itertools.product(levels, refractories, gates, ensembles)}
 
 
 # The mechanisms measured in nab_benchmark.ipynb, as overrides of the base configuration.

@@ -267,25 +267,50 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for row in frame.reset_index().to_dict(orient="records")]
 
 
-def out_of_sample(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels], profile: Profile,
-                  seed: int = 0) -> dict[str, float]:
-    """Two-fold threshold: sweep on half the files, score the other half with it, both ways, then sum.
-
-    The halves are a seeded random split stratified by category, so both halves see every kind of data.
-    """
+def file_halves(labels: Mapping[str, FileLabels], seed: int = 0) -> tuple[list[str], list[str]]:
+    """A seeded random split of the files into two halves, stratified by category (sizes differ by at most one)."""
     rng = np.random.default_rng(seed)
-    halves: list[list[str]] = [[], []]
+    halves: tuple[list[str], list[str]] = ([], [])
     for cat in sorted({lab.category for lab in labels.values()}):
         names = sorted(k for k, v in labels.items() if v.category == cat)
         rng.shuffle(names)
         for name in names:  # alternate across categories so the halves differ by at most one file
             halves[int(len(halves[0]) > len(halves[1]))].append(name)
-    out: dict[str, float] = {}
+    return halves
+
+
+def out_of_sample(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels], profile: Profile,
+                  seed: int = 0) -> dict[str, float]:
+    """Two-fold threshold: sweep on half the files, score the other half with it, both ways, then sum.
+
+    The halves (:func:`file_halves`) are a seeded random split stratified by category, so both halves
+    see every kind of data.
+    """
+    out = selection_out_of_sample({"": scores}, labels, profile, seed)
+    return {k: v for k, v in out.items() if not k.startswith("chosen")}
+
+
+def selection_out_of_sample(variants: Mapping[str, Mapping[str, np.ndarray]], labels: Mapping[str, FileLabels],
+                            profile: Profile, seed: int = 0) -> dict[str, Any]:
+    """Two-fold check of a search: on one half of the files pick the variant (``{label: {file: score}}``)
+    and its threshold with the best swept raw score, score the other half with both; both ways, summed.
+
+    Choosing among many settings on the scored corpus fits part of its noise; this is what the choice is
+    worth on files it did not see. With one variant it is the two-fold threshold of :func:`out_of_sample`.
+    """
+    if not variants:
+        raise NABScoreError("no variants to choose from")
+    halves = file_halves(labels, seed)
+    out: dict[str, Any] = {}
     raw_total = 0.0
     for k, (fit_half, test_half) in enumerate(((halves[0], halves[1]), (halves[1], halves[0]))):
-        t, _ = sweep(scores, {n: labels[n] for n in fit_half}, profile)
-        raw_total += raw_score(scores, {n: labels[n] for n in test_half}, profile, t)
-        out[f"threshold_fold{k}"] = t
+        fit_labels, test_labels = {n: labels[n] for n in fit_half}, {n: labels[n] for n in test_half}
+        swept = {label: sweep(scores, fit_labels, profile) for label, scores in variants.items()}
+        chosen = max(swept, key=lambda label: swept[label][1])  # first of equals: the order of ``variants``
+        threshold = swept[chosen][0]
+        raw_total += raw_score(variants[chosen], test_labels, profile, threshold)
+        out[f"threshold_fold{k}"] = threshold
+        out[f"chosen_fold{k}"] = chosen
     n_windows = sum(len(lab.bounds) for lab in labels.values())
     out["raw"] = raw_total
     out["score"] = normalise(raw_total, n_windows, profile)
