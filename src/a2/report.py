@@ -371,7 +371,7 @@ SPEC: tuple[Value, ...] = (
     V("nabSearchGrid", NAB, "selection_out_of_sample.grid_size", "int", new=True),
     V("nabSearchAe", NAB, "selection_out_of_sample.mean.autoencoder", "f1", new=True),
     V("nabSearchDiff", NAB, "selection_out_of_sample.mean.first difference", "f1", new=True),
-    V("nabSearchGain", NAB, "selection_out_of_sample.autoencoder_minus_reference", lambda d: f"{d:+.1f}", new=True),
+    V("nabSearchGain", NAB, "selection_out_of_sample.autoencoder_minus_reference", lambda d: f"{d:+.2f}", new=True),
     # ---- Part IV: encoder-decoder Transformer on IMDB (part_4_transformer.ipynb)
     V("pIVtrainN", P4, "splits.train", "int"),
     V("pIVvalN", P4, "splits.val", "int"),
