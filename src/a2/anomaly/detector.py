@@ -38,7 +38,6 @@ import math
 import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ from torch import nn
 
 from a2.anomaly import corpus, models
 from a2.io import atomic_write
+from a2.parallel import run_jobs
 from a2.progress import progress as progress_bar
 from a2.training import TrainConfig, fit
 
@@ -526,21 +526,9 @@ def detect_corpus(cfg: DetectorConfig, files: Sequence[str] | None = None, worke
     """The detector on every corpus file (or ``files``), ``workers`` processes, progress per file."""
     files = list(files) if files is not None else corpus.corpus_files(root)
     root = str(corpus.corpus_root(root))  # resolve once; workers need not see the same environment
-    bar = progress_bar(total=len(files), desc=f"detect {cfg.model}", disable=not progress, inner=True)
-    out: dict[str, FileOutput] = {}
-    if workers <= 1:
-        for name in files:
-            out[name] = detect_file(name, cfg, root)
-            bar.update()
-    else:
-        ctx = __import__("multiprocessing").get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = {pool.submit(detect_file, name, cfg, root): name for name in files}
-            for fut in as_completed(futures):
-                out[futures[fut]] = fut.result()
-                bar.update()
-    bar.close()
-    return {name: out[name] for name in files}
+    outputs = run_jobs(detect_file, [(name, cfg, root) for name in files], workers=workers,
+                       desc=f"detect {cfg.model}", inner=True, show_progress=progress)
+    return dict(zip(files, outputs, strict=True))
 
 
 def write_results(outputs: dict[str, FileOutput], out_dir: str | os.PathLike[str],

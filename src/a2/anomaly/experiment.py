@@ -17,10 +17,8 @@ The recipe, identical for the primary series and for every series of the multi-s
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -32,6 +30,7 @@ from torch.utils.data import DataLoader
 
 from a2.anomaly import models, scores
 from a2.anomaly.series import Prepared, WindowDataset, prepare
+from a2.parallel import run_jobs
 from a2.progress import progress
 from a2.training import History, TrainConfig, fit
 
@@ -306,8 +305,7 @@ def multi_series(prepared: dict[str, Prepared], recipe: Recipe, *, device: torch
 
 def _multi_series_one_seed(prepared: dict[str, Prepared], recipe: Recipe, seed: int, device: str,
                            rules: tuple[Sequence[int], Sequence[str]] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One seed of :func:`multi_series_seeds` (top level, so that a worker process can run it)."""
-    torch.set_num_threads(1)
+    """One seed of :func:`multi_series_seeds` (module level, so that a worker process can run it)."""
     table, ablation = multi_series(prepared, replace(recipe, seed=seed), device=device, rules=rules,
                                    show_progress=False)
     return table.assign(seed=seed), ablation.assign(seed=seed)
@@ -319,30 +317,17 @@ def multi_series_seeds(prepared: dict[str, Prepared], recipe: Recipe, seeds: Seq
     """:func:`multi_series` once per seed (initial weights and batch order), the tables stacked with a
     ``seed`` column; with one or two windows per part, a single seed can swing a mean by a whole window.
 
-    ``workers > 1`` runs seeds in parallel processes, one torch thread each (CPU only).
+    ``workers > 1`` runs seeds in parallel processes (:func:`a2.parallel.run_jobs`; CPU only).
     """
     jobs = [(prepared, recipe, seed, str(device), rules) for seed in seeds]
-    bar = progress(total=len(jobs), desc="seeds")
-    if workers <= 1 or str(device) != "cpu":
-        results = []
-        for job in jobs:
-            results.append(_multi_series_one_seed(*job))
-            bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_multi_series_one_seed, *job) for job in jobs]
-            for fut in as_completed(futures):
-                fut.result()
-                bar.update()
-            results = [fut.result() for fut in futures]
-    bar.close()
+    results = run_jobs(_multi_series_one_seed, jobs, workers=workers if str(device) == "cpu" else 1, desc="seeds")
     return pd.concat([t for t, _ in results]), pd.concat([a for _, a in results])
 
 
 def seed_means(table: pd.DataFrame) -> pd.DataFrame:
     """Per series, the mean over seeds of every score column of a :func:`multi_series_seeds` table."""
-    scores = [c for c in table.columns if c.startswith(("f1 ", "event_f1 "))]
-    return table.groupby(level=0)[scores].mean()
+    columns = [c for c in table.columns if c.startswith(("f1 ", "event_f1 "))]
+    return table.groupby(level=0)[columns].mean()
 
 
 def _windows(prep: Prepared, part: str) -> int:

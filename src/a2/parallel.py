@@ -1,0 +1,44 @@
+"""Independent jobs in worker processes, results in job order.
+
+Workers are *spawned* (a fresh interpreter, safe beside torch's own threads on every platform) and
+run one torch thread each, so two workers on two cores do not fight over them. ``workers <= 1``
+runs the jobs in this process, which is what a GPU run or a debugger wants.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any, TypeVar
+
+import torch
+
+from a2.progress import progress
+
+R = TypeVar("R")
+
+
+def run_jobs(fn: Callable[..., R], jobs: Sequence[tuple[Any, ...]], *, workers: int = 1, desc: str = "",
+             inner: bool = False, show_progress: bool = True) -> list[R]:
+    """``[fn(*job) for job in jobs]``, with ``workers`` processes and a progress bar ticking as jobs finish.
+
+    ``fn`` must be importable (a module-level function), since a spawned worker finds it by name. The
+    first failing job's exception is raised here.
+    """
+    bar = progress(total=len(jobs), desc=desc, inner=inner, disable=not show_progress)
+    if workers <= 1:
+        results = []
+        for job in jobs:
+            results.append(fn(*job))
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=torch.set_num_threads, initargs=(1,)) as pool:
+            futures = [pool.submit(fn, *job) for job in jobs]
+            for fut in as_completed(futures):
+                fut.result()  # a failed job stops the run here, with its own exception
+                bar.update()
+            results = [fut.result() for fut in futures]
+    bar.close()
+    return results
