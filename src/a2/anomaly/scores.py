@@ -89,14 +89,22 @@ def segment_scores(model: nn.Module, features: np.ndarray, part: slice, window: 
 # ---------------------------------------------------------------------------------------------
 
 
+def _f1_curve(scores: Sequence[float], labels: Sequence[bool], caller: str,
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(scores, labels, thresholds, point F1)``: every distinct threshold (ascending) and the point-wise
+    F1 of flagging ``score >= threshold``, the curve both threshold rules search."""
+    s, y = np.asarray(scores, dtype=float), np.asarray(labels, dtype=bool)
+    if not y.any():
+        raise ValueError(f"{caller} needs at least one labelled anomaly in the scores it is given")
+    precision, recall, thresholds = skm.precision_recall_curve(y, s)
+    f1 = 2 * precision * recall / np.clip(precision + recall, 1e-12, None)
+    return s, y, thresholds, f1[:-1]  # the last PR point has no threshold
+
+
 def best_f1_threshold(scores: Sequence[float], labels: Sequence[bool]) -> tuple[float, float]:
     """The threshold (flag ``score >= t``) that maximises point-wise F1, and that F1."""
-    y = np.asarray(labels, dtype=bool)
-    if not y.any():
-        raise ValueError("best_f1_threshold needs at least one labelled anomaly in the scores it is given")
-    precision, recall, thresholds = skm.precision_recall_curve(y, np.asarray(scores, dtype=float))
-    f1 = 2 * precision * recall / np.clip(precision + recall, 1e-12, None)
-    best = int(np.argmax(f1[:-1]))  # the last PR point has no threshold
+    _, _, thresholds, f1 = _f1_curve(scores, labels, "best_f1_threshold")
+    best = int(np.argmax(f1))
     return float(thresholds[best]), float(f1[best])
 
 
@@ -119,11 +127,7 @@ def best_threshold(scores: Sequence[float], labels: Sequence[bool], objective: s
         raise ValueError(f"unknown threshold objective {objective!r}; choose from {sorted(THRESHOLD_OBJECTIVES)}")
     if objective == "point_f1":
         return best_f1_threshold(scores, labels)
-    s, y = np.asarray(scores, dtype=float), np.asarray(labels, dtype=bool)
-    if not y.any():
-        raise ValueError("best_threshold needs at least one labelled anomaly in the scores it is given")
-    precision, recall, thresholds = skm.precision_recall_curve(y, s)
-    point_f1 = (2 * precision * recall / np.clip(precision + recall, 1e-12, None))[:-1]
+    s, y, thresholds, point_f1 = _f1_curve(scores, labels, "best_threshold")
     event_f1 = np.array([event_metrics(y, s >= t)["event_f1"] for t in thresholds])
     value = (point_f1 + event_f1) / 2
     best = int(np.argmax(value))
