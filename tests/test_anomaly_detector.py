@@ -31,6 +31,7 @@ MECHANISMS = {
     "bounded": {"bounded_output": 0.1}, "masked": {"masked": True},
     "masked refit": {"masked": True, "refit_every": 50, "refit_buffer": 80, "refit_epochs": 1},
     "difference ensemble": {"difference_ensemble": True, "magnitude_gate": 0.1, "level": 0.05},
+    "ensemble": {"members": 2, "bounded_output": 0.1},
 }
 
 
@@ -41,6 +42,25 @@ def test_bounded_output_caps_reconstructions_at_the_widened_probation_range():
     assert low < high
     far = torch.full((1, CFG.window, 1), 1e3)
     assert float(model(far).detach().max()) <= high
+
+
+def test_ensemble_error_is_the_mean_of_its_members_each_a_single_autoencoder_with_its_own_seed():
+    cfg = replace(CFG, members=3, seed=1)
+    assert detector.member_seeds(cfg) == [3, 4, 5] and detector.member_seeds(replace(cfg, seed=0)) == [0, 1, 2]
+    assert detector.member_seeds(replace(CFG, seed=7)) == [7]  # a single autoencoder keeps its seed
+    x = series()
+    members, _ = detector.member_errors(x, cfg, probation=60)
+    assert members.shape == (3, len(x))
+    for row, seed in zip(members, [3, 4, 5], strict=True):
+        alone, _ = detector.reconstruction_errors(x, replace(CFG, seed=seed), probation=60)
+        np.testing.assert_array_equal(row, alone)
+    assert not np.array_equal(members[0], members[1], equal_nan=True)
+    mean, _ = detector.reconstruction_errors(x, cfg, probation=60)
+    np.testing.assert_allclose(mean, members.mean(axis=0))
+    fd, _ = detector.reconstruction_errors(x, replace(cfg, error_source="first_difference"), probation=60)
+    np.testing.assert_array_equal(fd, detector.reconstruction_errors(x, replace(CFG, error_source="first_difference"), 60)[0])
+    with pytest.raises(ValueError, match="members=0"):
+        replace(CFG, members=0)
 
 
 def test_masked_error_of_row_t_sees_x_t_only_as_the_target():
@@ -233,6 +253,25 @@ def test_measure_runs_each_stage_once_and_post_variants_on_its_errors():
     assert all(s[name].shape == (4032,) for s in scores.values())
     seeds = detector.detect_seeds(replace(CFG, epochs=1), [0, 1], files=[name], workers=1)
     assert list(seeds) == [0, 1] and not np.array_equal(seeds[0][name].errors, seeds[1][name].errors, equal_nan=True)
+
+
+@needs_dataset("nab")
+def test_an_ensemble_run_also_gives_each_member_alone():
+    name = "artificialWithAnomaly/art_daily_jumpsup.csv"
+    cfg = replace(CFG, epochs=1, members=2, seed=1)
+    ensemble = detector.detect_corpus(cfg, files=[name], workers=1, progress=False)[name]
+    assert ensemble.member_errors.shape == (2, 4032)
+    np.testing.assert_allclose(ensemble.errors, ensemble.member_errors.mean(axis=0))
+    alone = detector.members_alone({name: ensemble}, cfg)
+    assert list(alone) == [2, 3]
+    single = detector.detect_corpus(replace(cfg, members=1, seed=3), files=[name], workers=1, progress=False)[name]
+    assert single.member_errors is None
+    np.testing.assert_array_equal(alone[3][name].errors, single.errors)
+    np.testing.assert_array_equal(detector.postprocess(alone[3], replace(cfg, members=1, seed=3))[name],
+                                  single.anomaly_score)
+    np.testing.assert_array_equal(detector.member_scores({1: {name: ensemble}}, cfg)[3][name], single.anomaly_score)
+    with pytest.raises(ValueError, match="no per-member errors"):
+        detector.members_alone({name: single}, cfg)
 
 
 def test_reported_configuration_is_the_notebooks_and_its_results():

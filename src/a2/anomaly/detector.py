@@ -25,7 +25,8 @@ first-difference reference (``error_source``) that measures what the autoencoder
 newest row (``masked``): the input's last row is replaced by the one before it, so the model must
 predict row t from rows < t instead of copying it (the target stays the unmasked window), and the
 first-difference ensemble (``difference_ensemble``): stage 2 also calibrates the first difference of
-the same z-scored values and keeps the larger of the two calibrated scores.
+the same z-scored values and keeps the larger of the two calibrated scores, and an ensemble of
+autoencoders (``members``): several seeds trained alike, whose errors are averaged before stage 2.
 
 Rows of the probationary period get score 0: the model is still learning there (and those rows are
 not scored), so no score ever depends on a row after it.
@@ -92,6 +93,7 @@ class DetectorConfig:
     seasonal_gate: int | None = None  # alert only if the error beats its maximum one such period (rows) earlier
     gate_rows: int = 288  # rows of the magnitude gate's trailing median (one day of 5-minute readings)
     difference_ensemble: bool = False  # stage 2: max of the calibrated error and calibrated first difference
+    members: int = 1  # autoencoders whose errors are averaged (an ensemble); member k is seeded seed * members + k
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -115,6 +117,8 @@ class DetectorConfig:
                 raise ValueError(f"{name}={value!r}; use None or a whole number >= 2")
         if self.magnitude_gate is not None and not self.magnitude_gate >= 0:
             raise ValueError(f"magnitude_gate={self.magnitude_gate!r}; use None or a number >= 0")
+        if self.members < 1:
+            raise ValueError(f"members={self.members!r}; use a whole number >= 1 (1 = a single autoencoder)")
         if self.window < 2 or self.short < 1 or self.long < 10:
             raise ValueError(f"need window >= 2, short >= 1, long >= 10; got {self.window}, {self.short}, {self.long}")
 
@@ -190,8 +194,26 @@ def train_rows(probation: int, cfg: DetectorConfig) -> int:
     return probation // 2 if cfg.holdout else probation
 
 
+def member_seeds(cfg: DetectorConfig) -> list[int]:
+    """Seeds of the ensemble's members: disjoint for different ``cfg.seed`` (seed s owns s*m, ..., s*m + m - 1),
+    and just ``cfg.seed`` for a single autoencoder."""
+    return [cfg.seed * cfg.members + k for k in range(cfg.members)]
+
+
+def member_errors(values: np.ndarray, cfg: DetectorConfig, probation: int) -> tuple[np.ndarray, nn.Module]:
+    """``(members, rows)`` squared errors, one row per ensemble member (:func:`member_seeds`), and the last model.
+
+    Members differ only in their seed (initial weights, batch order); averaging their errors removes
+    the part of a row's error that is one model's accident rather than the data's.
+    """
+    runs = [reconstruction_errors(values, replace(cfg, members=1, seed=s), probation) for s in member_seeds(cfg)]
+    return np.stack([err for err, _ in runs]), runs[-1][1]
+
+
 def reconstruction_errors(values: np.ndarray, cfg: DetectorConfig, probation: int) -> tuple[np.ndarray, nn.Module]:
     """Per-row squared error (NaN for the first ``window - 1`` rows) and the last model.
+
+    With ``members > 1`` this is the mean error of the ensemble (:func:`member_errors`).
 
     The scaler and the first training use rows ``< train_rows(probation)`` only. With
     ``refit_every = k`` the model is fine-tuned at rows P, P + k, ... on the ``refit_buffer`` rows
@@ -199,6 +221,9 @@ def reconstruction_errors(values: np.ndarray, cfg: DetectorConfig, probation: in
     ``error_source="first_difference"`` replaces the autoencoder by ``(z_t - z_(t-1))^2`` (reference).
     """
     values = np.asarray(values, dtype=np.float64)
+    if cfg.members > 1 and cfg.error_source == "autoencoder":
+        errors, model = member_errors(values, cfg, probation)
+        return errors.mean(axis=0), model
     n_train = train_rows(probation, cfg)
     if n_train < cfg.window + 8:
         raise ValueError(f"probation of {probation} rows is too short for window={cfg.window}; lower the window")
@@ -378,14 +403,19 @@ class FileOutput:
     calibrated: np.ndarray
     anomaly_score: np.ndarray
     seconds: float
+    member_errors: np.ndarray | None = None  # (members, rows) for an ensemble (``cfg.members > 1``), else None
 
 
 def detect_series(values: np.ndarray, cfg: DetectorConfig, probation: int | None = None,
-                  ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
-    """``(errors, coarse errors or None, calibrated, anomaly_score)`` for one series, causal."""
+                  errors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """``(errors, coarse errors or None, calibrated, anomaly_score)`` for one series, causal.
+
+    ``errors``: stage-one errors already computed for ``cfg`` (e.g. an ensemble's mean), else computed here.
+    """
     values = np.asarray(values, dtype=np.float64)
     probation = corpus.probationary_length(len(values)) if probation is None else probation
-    errors, _ = reconstruction_errors(values, cfg, probation)
+    if errors is None:
+        errors, _ = reconstruction_errors(values, cfg, probation)
     coarse = coarse_errors(values, cfg, probation) if cfg.coarse else None
     calibrated = combined_score(errors, values, probation, cfg, coarse)
     return errors, coarse, calibrated, suppress(calibrated, probation, cfg)
@@ -396,9 +426,38 @@ def detect_file(name: str, cfg: DetectorConfig, root: str | None = None) -> File
     torch.set_num_threads(1)
     start = time.perf_counter()
     df = corpus.load_series(name, root)
-    errors, coarse, calibrated, score = detect_series(df["value"].to_numpy(), cfg)
-    return FileOutput(name, df["timestamp"].to_numpy(), df["value"].to_numpy(), errors, coarse, calibrated, score,
-                      time.perf_counter() - start)
+    values = df["value"].to_numpy(dtype=np.float64)
+    members = None
+    if cfg.members > 1 and cfg.error_source == "autoencoder":  # keep each member's errors, not only their mean
+        members, _ = member_errors(values, cfg, corpus.probationary_length(len(values)))
+    errors, coarse, calibrated, score = detect_series(values, cfg, errors=None if members is None else members.mean(0))
+    return FileOutput(name, df["timestamp"].to_numpy(), values, errors, coarse, calibrated, score,
+                      time.perf_counter() - start, members)
+
+
+def members_alone(outputs: dict[str, FileOutput], cfg: DetectorConfig) -> dict[int, dict[str, FileOutput]]:
+    """``{member seed: outputs}``: each ensemble member's errors as if it were a single autoencoder.
+
+    Stages 2-3 are left to :func:`postprocess` (with ``members=1`` and that seed), so one ensemble run
+    also measures every member on its own with the same post-processing.
+    """
+    missing = [name for name, o in outputs.items() if o.member_errors is None]
+    if missing:
+        raise ValueError(f"{missing[0]} has no per-member errors; run detect_corpus with members > 1 first")
+    return {seed: {name: replace(o, errors=o.member_errors[k], member_errors=None) for name, o in outputs.items()}
+            for k, seed in enumerate(member_seeds(cfg))}
+
+
+def member_scores(seed_outputs: dict[int, dict[str, FileOutput]], cfg: DetectorConfig,
+                  ) -> dict[int, dict[str, np.ndarray]]:
+    """``{member seed: {file: anomaly_score}}``: every member of every seed's ensemble alone, post-processed
+    as ``cfg`` (with ``members=1``), i.e. the single-autoencoder detector on ``members x seeds`` seeds,
+    measured by the ensemble runs themselves."""
+    out = {}
+    for seed, outputs in seed_outputs.items():
+        for member, alone in members_alone(outputs, replace(cfg, seed=seed)).items():
+            out[member] = postprocess(alone, replace(cfg, members=1, seed=member))
+    return out
 
 
 def postprocess(outputs: dict[str, FileOutput], cfg: DetectorConfig) -> dict[str, np.ndarray]:
@@ -429,11 +488,12 @@ def variants(outputs: dict[str, FileOutput], configs: dict[str, DetectorConfig])
 
 # The configuration nab_benchmark.ipynb reports (its CONFIG parameter), as overrides of DetectorConfig;
 # chosen on the corpus (see that notebook, sections 3 and 6). The command line detects with it.
-REPORTED: dict[str, Any] = {"bounded_output": 0.1, "level": 0.05, "magnitude_gate": 0.1, "difference_ensemble": True}
+REPORTED: dict[str, Any] = {"bounded_output": 0.1, "members": 3, "level": 0.05, "magnitude_gate": 0.1,
+                            "difference_ensemble": True}
 
 # Settings that change the reconstruction errors (a new corpus run each); every other setting is post-processing.
 STAGE_ONE_FIELDS = ("model", "window", "epochs", "batch_size", "lr", "error", "error_source", "holdout", "refit_every",
-                    "refit_buffer", "refit_epochs", "coarse", "bounded_output", "masked", "seed")
+                    "refit_buffer", "refit_epochs", "coarse", "bounded_output", "masked", "members", "seed")
 
 
 def stage_one_label(cfg: DetectorConfig, base: DetectorConfig, stage_one: dict[str, dict[str, Any]] | None = None,
@@ -486,6 +546,7 @@ STAGE_ONE: dict[str, dict[str, Any]] = {
     "autoencoder predicting the newest row (its input copy masked)": {"masked": True},
     "calibration on a held-out half of the probation": {"holdout": True},
     "second autoencoder on 6-row blocks (larger score kept)": {"coarse": 6},
+    "ensemble of 3 autoencoders with a bounded output (mean error)": {"bounded_output": 0.1, "members": 3},
     "first difference instead of an autoencoder (reference)": {"error_source": "first_difference"},
 }
 POST: dict[str, dict[str, Any]] = {
