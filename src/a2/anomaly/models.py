@@ -2,9 +2,10 @@
 
 Every model maps a batch of windows ``(batch, window, features)`` to a reconstruction of the same
 shape, so they are interchangeable in :func:`a2.training.fit` (the dataset yields ``(x, x)``) and
-in the scoring code. Each has a small ``@dataclass`` config with at least ``window`` and
-``n_features``; :func:`build_model` makes one from a registry name, and :func:`load_model`
-rebuilds one from a saved ``{"name", "config", "state_dict"}`` payload.
+in the scoring code. Each has a small ``@dataclass`` config extending :class:`WindowConfig`
+(``window``, ``n_features`` and the optional output range); :func:`build_model` makes one from a
+registry name, and :func:`load_model` rebuilds one from a saved ``{"name", "config", "state_dict"}``
+payload.
 
 The anomaly score is the reconstruction error: the models only see normal data during training,
 so windows they reconstruct badly are the unusual ones.
@@ -29,6 +30,16 @@ def _check_input(x: torch.Tensor, window: int, n_features: int, name: str) -> No
         )
 
 
+@dataclass
+class WindowConfig:
+    """What every model's config shares: the window shape, and the optional bounded output."""
+
+    window: int = 48
+    n_features: int = 1
+    out_low: tuple[float, ...] = ()  # per-feature output range (scaled units); () = unbounded
+    out_high: tuple[float, ...] = ()
+
+
 class Autoencoder(nn.Module):
     """Common base: shape checks, parameter count, the bounded output, and an optional extra loss (VAE's KL).
 
@@ -39,11 +50,11 @@ class Autoencoder(nn.Module):
     such a level keeps a large error however well the model learned to copy shapes.
     """
 
-    cfg: Any
+    cfg: WindowConfig
 
     def bound(self, out: torch.Tensor) -> torch.Tensor:
         """``out`` squashed into ``[out_low, out_high]`` per feature; unchanged when no range is set."""
-        low, high = getattr(self.cfg, "out_low", ()), getattr(self.cfg, "out_high", ())
+        low, high = self.cfg.out_low, self.cfg.out_high
         if not low:
             return out
         if len(low) != out.shape[-1] or len(high) != out.shape[-1]:
@@ -66,14 +77,10 @@ class Autoencoder(nn.Module):
 
 
 @dataclass
-class DenseAEConfig:
-    window: int = 48
-    n_features: int = 1
+class DenseAEConfig(WindowConfig):
     hidden: tuple[int, ...] = (64, 32)  # encoder widths; the decoder mirrors them
     latent: int = 8
     dropout: float = 0.0
-    out_low: tuple[float, ...] = ()  # per-feature output range (scaled units); () = unbounded
-    out_high: tuple[float, ...] = ()
 
 
 def _mlp(sizes: list[int], dropout: float) -> nn.Sequential:
@@ -107,14 +114,10 @@ class DenseAE(Autoencoder):
 
 
 @dataclass
-class ConvAEConfig:
-    window: int = 48
-    n_features: int = 1
+class ConvAEConfig(WindowConfig):
     channels: tuple[int, ...] = (16, 32)  # one stride-2 block per entry: the time axis halves each time
     kernel_size: int = 5
     latent_channels: int = 4  # 1x1 bottleneck width, keeps the code small (window/2^k x latent_channels)
-    out_low: tuple[float, ...] = ()  # per-feature output range (scaled units); () = unbounded
-    out_high: tuple[float, ...] = ()
 
 
 class ConvAE(Autoencoder):
@@ -154,14 +157,10 @@ class ConvAE(Autoencoder):
 
 
 @dataclass
-class LSTMAEConfig:
-    window: int = 48
-    n_features: int = 1
+class LSTMAEConfig(WindowConfig):
     hidden: int = 32
     latent: int = 16
     num_layers: int = 1
-    out_low: tuple[float, ...] = ()  # per-feature output range (scaled units); () = unbounded
-    out_high: tuple[float, ...] = ()
 
 
 class LSTMAE(Autoencoder):
@@ -189,14 +188,10 @@ class LSTMAE(Autoencoder):
 
 
 @dataclass
-class DenseVAEConfig:
-    window: int = 48
-    n_features: int = 1
+class DenseVAEConfig(WindowConfig):
     hidden: tuple[int, ...] = (64, 32)
     latent: int = 8
     beta: float = 1e-3  # KL weight per latent unit relative to the per-value MSE
-    out_low: tuple[float, ...] = ()  # per-feature output range (scaled units); () = unbounded
-    out_high: tuple[float, ...] = ()
 
 
 class DenseVAE(Autoencoder):
@@ -240,11 +235,11 @@ class MeanBaseline(nn.Module):
 # ---------------------------------------------------------------------------------------------
 
 MODELS: dict[str, type[Autoencoder]] = {"dense": DenseAE, "conv1d": ConvAE, "lstm": LSTMAE, "vae": DenseVAE}
-CONFIGS: dict[str, type] = {"dense": DenseAEConfig, "conv1d": ConvAEConfig, "lstm": LSTMAEConfig,
+CONFIGS: dict[str, type[WindowConfig]] = {"dense": DenseAEConfig, "conv1d": ConvAEConfig, "lstm": LSTMAEConfig,
                             "vae": DenseVAEConfig}
 
 
-def make_config(name: str, **overrides: Any) -> Any:
+def make_config(name: str, **overrides: Any) -> WindowConfig:
     """The config of model ``name`` with ``overrides`` (unknown fields are an error, not ignored)."""
     if name not in CONFIGS:
         raise KeyError(f"unknown model {name!r}; choose from {sorted(CONFIGS)}")
