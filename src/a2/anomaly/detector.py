@@ -122,6 +122,11 @@ class DetectorConfig:
         if self.window < 2 or self.short < 1 or self.long < 10:
             raise ValueError(f"need window >= 2, short >= 1, long >= 10; got {self.window}, {self.short}, {self.long}")
 
+    @property
+    def ensemble(self) -> bool:
+        """Whether stage one averages several autoencoders (the first difference has no members)."""
+        return self.members > 1 and self.error_source == "autoencoder"
+
 
 # ---------------------------------------------------------------------------------------------
 # Stage 1: reconstruction error
@@ -221,7 +226,7 @@ def reconstruction_errors(values: np.ndarray, cfg: DetectorConfig, probation: in
     ``error_source="first_difference"`` replaces the autoencoder by ``(z_t - z_(t-1))^2`` (reference).
     """
     values = np.asarray(values, dtype=np.float64)
-    if cfg.members > 1 and cfg.error_source == "autoencoder":
+    if cfg.ensemble:
         errors, model = member_errors(values, cfg, probation)
         return errors.mean(axis=0), model
     n_train = train_rows(probation, cfg)
@@ -428,7 +433,7 @@ def detect_file(name: str, cfg: DetectorConfig, root: str | None = None) -> File
     df = corpus.load_series(name, root)
     values = df["value"].to_numpy(dtype=np.float64)
     members = None
-    if cfg.members > 1 and cfg.error_source == "autoencoder":  # keep each member's errors, not only their mean
+    if cfg.ensemble:  # keep each member's errors, not only their mean
         members, _ = member_errors(values, cfg, corpus.probationary_length(len(values)))
     errors, coarse, calibrated, score = detect_series(values, cfg, errors=None if members is None else members.mean(0))
     return FileOutput(name, df["timestamp"].to_numpy(), values, errors, coarse, calibrated, score,
