@@ -302,3 +302,11 @@ def test_report_compiles(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:]
     log = (tmp_path / "report.log").read_text(errors="replace")
     assert "Citation" not in log or "undefined" not in log.split("Citation", 1)[1][:200]
+
+
+def test_margin_over_the_baseline_is_read_against_the_seed_spread():
+    seeds = [{"val_accuracy": 0.85}, {"val_accuracy": 0.86}, {"val_accuracy": 0.87}]  # sd 1 point: noise 2 points
+    assert report._margin_against_noise(0.905, 0.90, seeds).endswith("(2.00 points), so the two are level")
+    assert report._margin_against_noise(0.93, 0.90, seeds) == (
+        "by 3.00 points, beyond twice the seed-to-seed spread of the study (2.00 points)")
+    assert "no seed spread" in report._margin_against_noise(0.93, 0.90, seeds[:1])

@@ -247,6 +247,17 @@ def _seed_stat(stat: Callable[[list[float]], float], key: str = "val_accuracy") 
     return lambda seeds: pct(stat([s[key] for s in seeds])) if len(seeds) > 1 or stat is statistics.mean else "--"
 
 
+def _margin_against_noise(model: float, baseline: float, seeds: list) -> str:
+    """The test margin over a baseline, read against twice the seed-to-seed spread of validation accuracy."""
+    margin = 100 * abs(model - baseline)
+    if len(seeds) < 2:
+        return f"by {margin:.2f} points; no seed spread was measured to judge it"
+    noise = 200 * statistics.stdev(s["val_accuracy"] for s in seeds)
+    verdict = ("inside twice the seed-to-seed spread of the study (" if margin < noise
+               else "beyond twice the seed-to-seed spread of the study (")
+    return f"by {margin:.2f} points, {verdict}{noise:.2f} points)" + (", so the two are level" if margin < noise else "")
+
+
 def _vision_name(key: str, entry: Mapping[str, Any]) -> str:
     """Honest name of a width-scaled vision model: ``VGG-13 (width 0.25, 0.69M params)``."""
     c = entry.get("config", {})
@@ -425,6 +436,7 @@ SPEC: tuple[Value, ...] = (
     V("pIVbaseAccuracy", P4, "baseline.test_accuracy", "pct"),
     V("pIVbaseFeatures", P4, "baseline.features", "int"),
     V("pIVversusBase", P4, ("test.accuracy", "baseline.test_accuracy"), _versus("pct")),
+    V("pIVbaseMargin", P4, ("test.accuracy", "baseline.test_accuracy", "seeds"), _margin_against_noise, new=True),
     V("pIVversusNBSVM", P4, ("test.accuracy",), lambda a: compare(a, 0.9122, FORMATS["pct"])),
     V("pIVstudyEpochs", P4, "study.budget.epochs", "int"),
     V("pIVstudyReviews", P4, "study.budget.train_reviews", "int"),
