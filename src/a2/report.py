@@ -253,9 +253,9 @@ def _margin_against_noise(model: float, baseline: float, seeds: list) -> str:
     if len(seeds) < 2:
         return f"by {margin:.2f} points; no seed spread was measured to judge it"
     noise = 200 * statistics.stdev(s["val_accuracy"] for s in seeds)
-    verdict = ("inside twice the seed-to-seed spread of the study (" if margin < noise
-               else "beyond twice the seed-to-seed spread of the study (")
-    return f"by {margin:.2f} points, {verdict}{noise:.2f} points)" + (", so the two are level" if margin < noise else "")
+    where = "inside" if margin < noise else "beyond"
+    level = ", so the two are level" if margin < noise else ""
+    return f"by {margin:.2f} points, {where} twice the seed-to-seed spread of the study ({noise:.2f} points){level}"
 
 
 def _vision_name(key: str, entry: Mapping[str, Any]) -> str:
