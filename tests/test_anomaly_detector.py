@@ -232,6 +232,21 @@ def test_variants_reuse_errors_and_refuse_stage_one_changes():
         detector.cumulative(outputs, CFG, {"bounded": {"bounded_output": 0.1}})
 
 
+def test_postprocess_many_equals_postprocess_per_config():
+    x = series()
+    errors, coarse, calibrated, score = detector.detect_series(x, CFG)
+    ts = pd.date_range("2020", periods=len(x), freq="5min").to_numpy()
+    outputs = {"toy.csv": detector.FileOutput("toy.csv", ts, x, errors, coarse, calibrated, score, 0.0)}
+    configs = {label: replace(CFG, **over) for label, over in detector.post_processing_grid(
+        levels=(0.02, 0.2), refractories=(0.1, 0.5), gates=(None, 0.05), longs=(50, 500)).items()}
+    many = detector.postprocess_many(outputs, configs)
+    assert list(many) == list(configs)
+    for label, cfg in configs.items():
+        np.testing.assert_array_equal(many[label]["toy.csv"], detector.postprocess(outputs, cfg)["toy.csv"])
+        np.testing.assert_array_equal(many[label]["toy.csv"], detector.detect_series(x, cfg, errors=errors)[3])
+    assert len({tuple(m["toy.csv"]) for m in many.values()}) > 1  # the settings do change the alerts
+
+
 def test_stage_one_label_ignores_post_processing():
     base = detector.DetectorConfig()
     stages = {"frozen": {}, "bounded": {"bounded_output": 0.1}}
@@ -288,6 +303,6 @@ def test_reported_configuration_is_the_notebooks_and_its_results():
 
 def test_post_processing_grid_sets_every_searched_setting():
     grid = detector.post_processing_grid(levels=(0.02, 0.05), refractories=(0.25,), gates=(None, 0.1))
-    assert len(grid) == 2 * 1 * 2 * 2 and len(detector.post_processing_grid()) == 72
-    assert all(set(v) == {"level", "refractory", "magnitude_gate", "difference_ensemble"} for v in grid.values())
+    assert len(grid) == 2 * 1 * 2 * 2 * 2 and len(detector.post_processing_grid()) == 144
+    assert all(set(v) == {"level", "refractory", "magnitude_gate", "difference_ensemble", "long"} for v in grid.values())
     assert not set().union(*grid.values()) & set(detector.STAGE_ONE_FIELDS)  # post-processing only: cached errors do
