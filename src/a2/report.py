@@ -385,6 +385,7 @@ SPEC: tuple[Value, ...] = (
     V("nabSingleSd", NAB, "single_autoencoder.sd.standard", "f1", new=True),
     V("nabEnsembleGain", NAB, ("nab_score_mean.standard", "single_autoencoder.mean.standard"),
       lambda ens, one: f"{ens - one:+.1f}", new=True),
+    V("nabHistoryGain", NAB, "history_gain_standard_mean", lambda d: f"{d:+.2f}", new=True),
     V("nabSearchGrid", NAB, "selection_out_of_sample.grid_size", "int", new=True),
     V("nabSearchAe", NAB, "selection_out_of_sample.mean.autoencoder", "f1", new=True),
     V("nabSearchDiff", NAB, "selection_out_of_sample.mean.first difference", "f1", new=True),
