@@ -34,6 +34,14 @@ def test_a_stored_label_wins_and_an_unrecorded_size_is_said():
     assert "EfficientNet-B0 (size not recorded) test accuracy" in table
 
 
+def test_counts_in_a_label_come_from_the_results():
+    nab = {"nab_score_mean": {"standard": 70.0}, "ensemble_members": 3, "seeds": {str(s): {} for s in range(5)}}
+    assert "NAB score, standard (ensemble of 3 autoencoders, mean of 5 seeds) | 70.0 |" in results_table({"nab": nab})
+    del nab["ensemble_members"]
+    with pytest.raises(ResultsError, match="ensemble_members is None"):
+        results_table({"nab": nab})
+
+
 def test_every_reference_says_where_it_comes_from():
     for row in TABLE_ROWS:
         if row.reference is not None:

@@ -10,6 +10,7 @@ and key: a README must never publish "nan%".
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,8 @@ class Row:
     """One table row: the JSON key of its value in ``results/<stem>.json``, and how to show it.
 
     ``model`` marks a bonus row whose label is the trained variant of that model; ``path`` is then
-    read inside ``models.<model>``.
+    read inside ``models.<model>``. A ``{key}`` in ``measure`` is filled from the same results file
+    (:func:`_measure`), so a count in a label is not typed by hand either.
     """
 
     stem: str
@@ -72,7 +74,7 @@ TABLE_ROWS: tuple[Row, ...] = (
     Row("part_2", "II autoencoder", "multi-series mean event-wise F1, mean-level reference",
         "multi_series.mean_event_f1.reference"),
     Row("part_2", "II autoencoder", "notebook runtime", "runtime_s", "{:.0f} s", Reference("600 s", TIME_BUDGET)),
-    Row("nab", "II NAB corpus", "NAB score, standard (ensemble of 3 autoencoders, mean of 5 seeds)",
+    Row("nab", "II NAB corpus", "NAB score, standard (ensemble of {ensemble_members} autoencoders, mean of {seeds} seeds)",
         "nab_score_mean.standard", "{:.1f}",
         Reference("70.1", NAB_SCOREBOARD)),
     Row("nab", "II NAB corpus", "NAB score, standard: s.d. over seeds", "nab_score_sd.standard", "{:.1f}"),
@@ -111,10 +113,25 @@ def _checked(value: Any, stem: str, key: str, numeric: bool) -> Any:
     return value
 
 
+_FIELD = re.compile(r"\{([\w.]+)\}")
+
+
+def _measure(row: Row, payload: Mapping[str, Any]) -> str:
+    """The row's measure with every ``{key}`` filled from ``payload``: a number as it is, a mapping or list by
+    its size (``{seeds}``: how many seeds were run)."""
+    def fill(match: re.Match[str]) -> str:
+        value = lookup(payload, match.group(1))
+        if isinstance(value, (Mapping, list)):
+            return str(len(value))
+        return str(_checked(value, row.stem, match.group(1), numeric=True))
+
+    return _FIELD.sub(fill, row.measure)
+
+
 def _label(row: Row, entry: Mapping[str, Any]) -> str:
     """The row's measure, prefixed for bonus rows by the trained variant's honest name."""
     if row.model is None:
-        return row.measure
+        return _measure(row, entry)
     if entry.get("params") is not None:
         _checked(entry["params"], row.stem, f"models.{row.model}.params", numeric=True)
     return f"{stored_label(row.model, entry)} {row.measure}"
