@@ -304,5 +304,6 @@ def test_reported_configuration_is_the_notebooks_and_its_results():
 def test_post_processing_grid_sets_every_searched_setting():
     grid = detector.post_processing_grid(levels=(0.02, 0.05), refractories=(0.25,), gates=(None, 0.1))
     assert len(grid) == 2 * 1 * 2 * 2 * 2 and len(detector.post_processing_grid()) == 144
-    assert all(set(v) == {"level", "refractory", "magnitude_gate", "difference_ensemble", "long"} for v in grid.values())
+    searched = {"level", "refractory", "magnitude_gate", "difference_ensemble", "long"}
+    assert all(set(v) == searched for v in grid.values())
     assert not set().union(*grid.values()) & set(detector.STAGE_ONE_FIELDS)  # post-processing only: cached errors do
