@@ -390,6 +390,9 @@ SPEC: tuple[Value, ...] = (
     V("nabSearchAe", NAB, "selection_out_of_sample.mean.autoencoder", "f1", new=True),
     V("nabSearchDiff", NAB, "selection_out_of_sample.mean.first difference", "f1", new=True),
     V("nabSearchGain", NAB, "selection_out_of_sample.autoencoder_minus_reference", lambda d: f"{d:+.2f}", new=True),
+    V("nabArchDense", NAB, "architectures_seed0.dense.ensemble.standard", "f1", new=True),
+    V("nabArchConv", NAB, "architectures_seed0.conv.ensemble.standard", "f1", new=True),
+    V("nabArchLstm", NAB, "architectures_seed0.lstm.ensemble.standard", "f1", new=True),
     # ---- Part IV: encoder-decoder Transformer on IMDB (part_4_transformer.ipynb)
     V("pIVtrainN", P4, "splits.train", "int"),
     V("pIVvalN", P4, "splits.val", "int"),
