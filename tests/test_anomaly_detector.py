@@ -287,6 +287,19 @@ def test_an_ensemble_run_also_gives_each_member_alone():
     np.testing.assert_array_equal(detector.member_scores({1: {name: ensemble}}, cfg)[3][name], single.anomaly_score)
     with pytest.raises(ValueError, match="no per-member errors"):
         detector.members_alone({name: single}, cfg)
+    # the same members regrouped: pairs reproduce the ensemble, singles each member, one group of all four
+    second = detector.detect_corpus(replace(cfg, seed=2), files=[name], workers=1, progress=False)
+    runs = {1: {name: ensemble}, 2: second}
+    pairs = detector.regrouped(runs, cfg, 2)
+    assert list(pairs) == [(2, 3), (4, 5)]
+    np.testing.assert_allclose(pairs[(2, 3)][name].errors, ensemble.errors)
+    np.testing.assert_array_equal(detector.regrouped(runs, cfg, 1)[(3,)][name].errors, single.errors)
+    (four,) = detector.regrouped(runs, cfg, 4).values()
+    np.testing.assert_allclose(four[name].errors, np.concatenate([ensemble.member_errors,
+                                                                  second[name].member_errors]).mean(axis=0))
+    assert list(detector.regrouped(runs, cfg, 3)) == [(2, 3, 4)]  # member 5 left out
+    with pytest.raises(ValueError, match="use 1 to 4"):
+        detector.regrouped(runs, cfg, 5)
 
 
 def test_reported_configuration_is_the_notebooks_and_its_results():

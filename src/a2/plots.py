@@ -383,7 +383,7 @@ def grouped_bars(means: pd.DataFrame, sds: pd.DataFrame | None = None, *, title:
         ax.bar_label(bars, labels=[f"{v:.1f}" for v in means[col]], fontsize=7)
     ax.set_xticks(x, means.index, rotation=20, ha="right")
     ax.set(title=title, ylabel=ylabel)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the axes: never over a bar
     fig.tight_layout()
     return fig
 

@@ -465,6 +465,23 @@ def member_scores(seed_outputs: dict[int, dict[str, FileOutput]], cfg: DetectorC
     return out
 
 
+def regrouped(seed_outputs: dict[int, dict[str, FileOutput]], cfg: DetectorConfig, size: int,
+              ) -> dict[tuple[int, ...], dict[str, FileOutput]]:
+    """Every member of the ensemble runs ``seed_outputs`` regrouped into disjoint ensembles of ``size`` models
+    (consecutive member seeds, a remainder left out): ``{member seeds: outputs}``, each with its group's mean error.
+
+    One set of runs thus measures other ensemble sizes without training again (stages 2-3 via :func:`postprocess`).
+    """
+    alone = {m: out for seed, outputs in seed_outputs.items()
+             for m, out in members_alone(outputs, replace(cfg, seed=seed)).items()}
+    order = sorted(alone)
+    if not 1 <= size <= len(order):
+        raise ValueError(f"size={size!r}; the runs hold {len(order)} members, so use 1 to {len(order)}")
+    groups = [tuple(order[i:i + size]) for i in range(0, len(order) - size + 1, size)]
+    return {g: {name: replace(o, errors=np.mean([alone[m][name].errors for m in g], axis=0))
+                for name, o in alone[g[0]].items()} for g in groups}
+
+
 def postprocess(outputs: dict[str, FileOutput], cfg: DetectorConfig) -> dict[str, np.ndarray]:
     """Re-run stages 2-3 with other settings on cached errors (for the variants table: no retraining)."""
     return postprocess_many(outputs, {"": cfg})[""]
