@@ -453,16 +453,20 @@ def members_alone(outputs: dict[str, FileOutput], cfg: DetectorConfig) -> dict[i
             for k, seed in enumerate(member_seeds(cfg))}
 
 
+def _every_member(seed_outputs: dict[int, dict[str, FileOutput]], cfg: DetectorConfig,
+                  ) -> dict[int, dict[str, FileOutput]]:
+    """:func:`members_alone` of every seed's ensemble run, in one ``{member seed: outputs}``."""
+    return {member: alone for seed, outputs in seed_outputs.items()
+            for member, alone in members_alone(outputs, replace(cfg, seed=seed)).items()}
+
+
 def member_scores(seed_outputs: dict[int, dict[str, FileOutput]], cfg: DetectorConfig,
                   ) -> dict[int, dict[str, np.ndarray]]:
     """``{member seed: {file: anomaly_score}}``: every member of every seed's ensemble alone, post-processed
     as ``cfg`` (with ``members=1``), i.e. the single-autoencoder detector on ``members x seeds`` seeds,
     measured by the ensemble runs themselves."""
-    out = {}
-    for seed, outputs in seed_outputs.items():
-        for member, alone in members_alone(outputs, replace(cfg, seed=seed)).items():
-            out[member] = postprocess(alone, replace(cfg, members=1, seed=member))
-    return out
+    return {member: postprocess(alone, replace(cfg, members=1, seed=member))
+            for member, alone in _every_member(seed_outputs, cfg).items()}
 
 
 def regrouped(seed_outputs: dict[int, dict[str, FileOutput]], cfg: DetectorConfig, size: int,
@@ -472,8 +476,7 @@ def regrouped(seed_outputs: dict[int, dict[str, FileOutput]], cfg: DetectorConfi
 
     One set of runs thus measures other ensemble sizes without training again (stages 2-3 via :func:`postprocess`).
     """
-    alone = {m: out for seed, outputs in seed_outputs.items()
-             for m, out in members_alone(outputs, replace(cfg, seed=seed)).items()}
+    alone = _every_member(seed_outputs, cfg)
     order = sorted(alone)
     if not 1 <= size <= len(order):
         raise ValueError(f"size={size!r}; the runs hold {len(order)} members, so use 1 to {len(order)}")
