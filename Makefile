@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test run fast lint pdf report table clean
+.PHONY: install test run fast lint pdf report table submission clean
 
 install: $(STAMP)
 
@@ -39,6 +39,11 @@ pdf:  ## build part1_part3_theory.pdf from report/theory*.tex (needs TeX, see RE
 report: $(STAMP)  ## build assignment2_report.pdf and the notebook HTML exports (DRAFT=1: allow placeholders)
 	$(MAKE) -C report report PY=$(abspath $(PY)) $(if $(DRAFT),DRAFT=1)
 	$(PY) main.py --export-html report/exports
+
+# build/<UBIT>_assignment2.zip: the report, the part notebooks and the bonus zip under the assignment's names, the
+# theory PDF, the weights, dataset_assignment2_part4.txt and the repository to rerun it (never a dataset).
+submission: $(STAMP)  ## build build/<UBIT>_assignment2.zip (make submission UBIT=name1_name2)
+	$(PY) -m a2.submission "$(UBIT)"
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache report/exports report/build
