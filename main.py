@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "src"))  # works before `pip install -e .` too
 
-from a2 import cli, datasets, io  # noqa: E402
+from a2 import cli, datasets, gallery, io, runtimes  # noqa: E402
 from a2.errors import A2Error, DataError  # noqa: E402
 from a2.results import load_all_results  # noqa: E402
 from a2.results_table import results_table  # noqa: E402
@@ -258,7 +258,8 @@ def _main(argv: Sequence[str] | None) -> int:
         print(table(ROOT / "results"))
         return 0
     if args.update_readme:
-        print("README updated" if update_readme(table(ROOT / "results")) else "README already up to date")
+        print("README updated" if update_readme(table(ROOT / "results")) | runtimes.refresh_readme(ROOT)
+              else "README already up to date")
         return 0
     if args.export_html:
         export_html(notebooks, args.export_html)
@@ -268,9 +269,13 @@ def _main(argv: Sequence[str] | None) -> int:
     preflight(notebooks, root)
     start = time.time() - 1  # file systems with 1 s mtime resolution
     timings = execute(notebooks, args.fast, root)
-    print("\n" + summary(root, notebooks, timings, start))
+    banner = f"\n*** {gallery.FAST_BANNER} ***\n" if args.fast else ""
+    print(banner + "\n" + summary(root, notebooks, timings, start) + banner)
+    page = gallery.write_page(root, root / "build" / "gallery" if root == ROOT else root / "gallery", fast=args.fast)
+    print(f"Every table and figure on one page: {_rel(page)}")
     if root == ROOT:
-        print("README table " + ("updated" if update_readme(table(ROOT / "results")) else "already up to date"))
+        changed = update_readme(table(ROOT / "results")) | runtimes.refresh_readme(ROOT)
+        print("README tables " + ("updated" if changed else "already up to date"))
     return 0
 
 

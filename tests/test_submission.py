@@ -51,7 +51,8 @@ def test_bundle_has_the_assignment_names_and_no_dataset(tmp_path):
                  "dataset_assignment2_part4.txt", "weights/part_4_transformer.pt", "main.py", "src/a2/__init__.py"):
         assert name in names
     assert not [n for n in names if submission.is_dataset(n)]
-    assert not [n for n in names if n.startswith(("data/", "build/", ".venv/", "report/exports/")) or "__pycache__" in n]
+    bad = ("data/", "build/", ".venv/", "report/exports/")
+    assert not [n for n in names if n.startswith(bad) or "__pycache__" in n]
     with zipfile.ZipFile(path) as zf, zf.open("jsmith_akumar_bonus.zip") as inner:
         assert set(zipfile.ZipFile(inner).namelist()) == {"bonus/vit.ipynb", "weights/bonus/vit.pt"}
 

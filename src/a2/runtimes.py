@@ -1,0 +1,110 @@
+"""The README's run-time table: how long each notebook (and ``make run``) took, never typed by hand.
+
+A notebook's time is the ``runtime_s`` its results file recorded; a notebook whose results file records
+none (the bonus notebooks share ``bonus.json``) falls back to the wall time papermill stored in the
+executed notebook's metadata. Each row names its source and the device of the run, so a reader can tell
+a CPU time from a GPU one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from a2 import io
+from a2.errors import DataError
+from a2.results import load_all_results, lookup
+
+# notebook (relative to the repository) -> its results file stem
+NOTEBOOK_RESULTS: dict[str, str] = {
+    "part_2_autoencoder.ipynb": "part_2",
+    "nab_benchmark.ipynb": "nab",
+    "part_4_transformer.ipynb": "part_4",
+    "bonus/vit.ipynb": "bonus",
+    "bonus/efficientnet.ipynb": "bonus",
+}
+START, END = "<!-- runtimes:start -->", "<!-- runtimes:end -->"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """One notebook's recorded wall time (None when nothing recorded it) and where the figure comes from."""
+
+    notebook: str
+    seconds: float | None
+    source: str
+    device: str
+    fast: bool
+
+
+def papermill_seconds(path: Path) -> float | None:
+    """The wall time papermill stored in an executed notebook (None if it never ran under papermill)."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError):
+        return None
+    value = meta.get("papermill", {}).get("duration")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def runtimes(results: Mapping[str, Mapping[str, Any]], notebook_root: Path) -> list[Runtime]:
+    """One :class:`Runtime` per known notebook that exists under ``notebook_root``."""
+    rows = []
+    for notebook, stem in NOTEBOOK_RESULTS.items():
+        path = notebook_root / notebook
+        if not path.is_file():
+            continue
+        payload = results.get(stem, {})
+        recorded = lookup(payload, "runtime_s")
+        if isinstance(recorded, (int, float)) and not isinstance(recorded, bool):
+            seconds, source = float(recorded), f"`results/{stem}.json` runtime_s"
+        else:
+            seconds, source = papermill_seconds(path), "papermill's record in the executed notebook"
+        rows.append(Runtime(notebook, seconds, source, str(payload.get("device", "?")), bool(payload.get("fast"))))
+    return rows
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "not recorded"
+    return f"{seconds / 60:.0f} min ({seconds:,.0f} s)" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def runtime_table(results: Mapping[str, Mapping[str, Any]], notebook_root: Path) -> str:
+    """Markdown: one row per notebook, then the total that ``make run`` takes."""
+    rows = runtimes(results, notebook_root)
+    lines = ["| notebook | wall time | device of the run | source |", "| --- | --- | --- | --- |"]
+    for r in rows:
+        lines.append(f"| `{r.notebook}`{' (FAST)' if r.fast else ''} | {_duration(r.seconds)} | {r.device} "
+                     f"| {r.source} |")
+    known = [r.seconds for r in rows if r.seconds is not None]
+    if rows:
+        total = _duration(sum(known)) + ("" if len(known) == len(rows) else " (without the unrecorded)")
+        lines.append(f"| **`make run`** (every notebook, in this order) | **{total}** | | sum of the rows above |")
+    return "\n".join(lines)
+
+
+def update_readme(text: str, readme: Path) -> bool:
+    """Replace the README's runtime block with ``text`` (atomically); True if it changed."""
+    try:
+        old = readme.read_text(encoding="utf-8")
+    except OSError as err:
+        raise DataError(f"cannot read {readme}: {err.strerror}", "restore it with git checkout -- README.md") from None
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(old):
+        raise DataError(f"{readme} lacks the {START} ... {END} markers",
+                        "put them back around the run-time table (see git diff README.md)")
+    new = pattern.sub(lambda _: f"{START}\n{text}\n{END}", old)
+    if new != old:
+        io.write_text(readme, new)
+    return new != old
+
+
+def refresh_readme(root: Path) -> bool:
+    """Regenerate ``root/README.md``'s run-time block from ``root/results`` and the notebooks; True if it changed."""
+    from_results = load_all_results(root / "results")
+    return update_readme(runtime_table(from_results, root), root / "README.md")
