@@ -285,6 +285,72 @@ def _best_vision(models: Mapping[str, Any]) -> str:
     return _vision_name(key, models[key])
 
 
+def _shares(*counts: float) -> str:
+    """Split sizes as rounded percentages of their total: ``22602, 2398, 25000`` -> ``45/5/50\\%``."""
+    total = sum(counts)
+    return "/".join(f"{100 * c / total:.0f}" for c in counts) + r"\%"
+
+
+def _entries(node: Any) -> list[tuple[str, Mapping[str, Any]]]:
+    """``(name, entry)`` pairs of a results mapping ``{name: {...}}`` or a list of ``{"name": ...}`` records."""
+    if isinstance(node, Mapping):
+        return [(str(e.get("name", k)) if isinstance(e, Mapping) else str(k), e) for k, e in node.items()
+                if isinstance(e, Mapping)]
+    return [(str(e.get("name", e.get("label", i))), e) for i, e in enumerate(node or []) if isinstance(e, Mapping)]
+
+
+def _first(entry: Mapping[str, Any], *paths: str) -> Any:
+    """The first of ``paths`` (dotted) present in ``entry``, else None."""
+    for path in paths:
+        node: Any = entry
+        for key in path.split("."):
+            node = node.get(key) if isinstance(node, Mapping) else None
+        if node is not None:
+            return node
+    return None
+
+
+def _pct_or_dash(x: Any) -> str:
+    return pct(x) if isinstance(x, (int, float)) else "--"
+
+
+def _accuracy_rows(node: Any) -> list[str]:
+    """One row per model: name, validation accuracy, test accuracy, test ROC-AUC (``--`` where not recorded)."""
+    rows = []
+    for name, e in _entries(node):
+        auc = _first(e, "test_roc_auc", "roc_auc", "test.roc_auc")
+        rows.append(_row(tex_escape(name), _pct_or_dash(_first(e, "val_accuracy", "val.accuracy")),
+                         _pct_or_dash(_first(e, "test_accuracy", "test.accuracy", "accuracy")),
+                         f"{auc:.3f}" if isinstance(auc, (int, float)) else "--"))
+    return rows
+
+
+def _comparison_rows(node: Any) -> list[str]:
+    """One row per paired test on test: models, accuracy difference with its 95\\% interval, McNemar p, verdict."""
+    rows = []
+    for name, e in _entries(node):
+        who = f"{e['a']} vs {e['b']}" if "a" in e and "b" in e else name
+        lo, hi = (e.get("ci95") or [math.nan, math.nan])[:2]
+        p = e.get("p_value", math.nan)
+        rows.append(_row(tex_escape(who), signed_points(e["accuracy_diff"]),
+                         f"[{signed_points(lo)}, {signed_points(hi)}]", "--" if math.isnan(p) else f"{p:.3g}",
+                         tex_escape(e.get("verdict", "--"))))
+    return rows
+
+
+def _seed_summary(node: Any) -> str:
+    """Mean and s.d. of the test accuracy over the full-budget seeds (``{seed: {...}}`` or a list, or a summary)."""
+    if isinstance(node, Mapping) and "mean" in node:
+        mean, sd, n = node["mean"], node.get("sd", node.get("std")), node.get("n", len(node.get("seeds", [])))
+    else:
+        accs = [a for _, e in _entries(node) if (a := _first(e, "test_accuracy", "test.accuracy")) is not None]
+        mean, sd, n = statistics.mean(accs), statistics.stdev(accs) if len(accs) > 1 else None, len(accs)
+    mean = mean.get("test_accuracy", mean.get("accuracy")) if isinstance(mean, Mapping) else mean
+    sd = sd.get("test_accuracy", sd.get("accuracy")) if isinstance(sd, Mapping) else sd
+    spread = "" if sd is None else rf"~$\pm$~{pct(sd)}"
+    return f"{pct(mean)}{spread} over {n} seeds"
+
+
 V = Value
 P2, NAB, P4, BON = "part_2", "nab", "part_4", "bonus"
 SPEC: tuple[Value, ...] = (
@@ -348,6 +414,7 @@ SPEC: tuple[Value, ...] = (
     V("pIImultiN", P2, "multi_series.n_series", "int", new=True),
     V("pIImultiSeeds", P2, "multi_series.seeds", "count", new=True),
     V("pIIversusBaseEventFone", P2, ("test.event_f1", "baseline_test.event_f1"), _versus("f3"), new=True),
+    V("pIIsplitShares", P2, ("split.train.rows", "split.val.rows", "split.test.rows"), _shares),
     *(V(f"pII{who}{name}", P2, ("threshold_rules_val.multi_series_mean", "smooth_steps", "threshold_objective"),
         _rule_mean(field, shown, *rule), new=True)
       for who, rule in (("rule", ()), ("plain", (1, "point_f1")))
@@ -396,6 +463,13 @@ SPEC: tuple[Value, ...] = (
     V("nabArchDense", NAB, "architectures_seed0.dense.ensemble.standard", "f1", new=True),
     V("nabArchConv", NAB, "architectures_seed0.conv.ensemble.standard", "f1", new=True),
     V("nabArchLstm", NAB, "architectures_seed0.lstm.ensemble.standard", "f1", new=True),
+    V("nabHTMinSample", NAB, "held_out_headline.numenta.in_sample", "f1", new=True),
+    V("nabHTMheldOut", NAB, "held_out_headline.numenta.held_out", "f1", new=True),
+    V("nabARTimeInSample", NAB, "held_out_headline.ARTime.in_sample", "f1", new=True),
+    V("nabARTimeHeldOut", NAB, "held_out_headline.ARTime.held_out", "f1", new=True),
+    V("nabHeldOutSeeds", NAB, "held_out_references.numenta.held_out_seeds", "count", new=True),
+    V("nabHeldOutGapHTM", NAB, ("held_out_headline.ours.held_out", "held_out_headline.numenta.held_out"),
+      lambda ours, htm: f"{ours - htm:+.1f}", new=True),
     # ---- Part IV: encoder-decoder Transformer on IMDB (part_4_transformer.ipynb)
     V("pIVtrainN", P4, "splits.train", "int"),
     V("pIVvalN", P4, "splits.val", "int"),
@@ -451,6 +525,11 @@ SPEC: tuple[Value, ...] = (
     V("pIVseedValMean", P4, "seeds", _seed_stat(statistics.mean), new=True),
     V("pIVseedValSD", P4, "seeds", _seed_stat(statistics.stdev), new=True),
     V("pIVthroughput", P4, "throughput_tokens_per_s", "int", new=True),
+    V("pIVsplitShares", P4, ("splits.train", "splits.val", "splits.test"), _shares),
+    V("pIVstudyEpochWords", P4, "study.budget.epochs", lambda n: f"{n} epoch" + ("s" if n != 1 else "")),
+    V("pIVinputs", P4, "model.inputs",
+      lambda x: tex_escape(", ".join(map(str, x)) if isinstance(x, (list, tuple)) else x), new=True),
+    V("pIVseedsFull", P4, "seeds_full_budget", _seed_summary, new=True),
     # ---- Bonus: ViT and EfficientNet against VGG-13 and ResNet-18 (bonus/*.ipynb)
     V("bonusTrainN", BON, "split.train", "int"),
     V("bonusValN", BON, "split.val", "int"),
@@ -540,12 +619,28 @@ def _bonus_models(r: Mapping[str, Any]) -> list[str]:
     return rows
 
 
+def _layer_rows(models: Mapping[str, Any]) -> list[str]:
+    """One row per autoencoder: its layers as the notebook recorded them (``models.<name>.layers``)."""
+    rows = []
+    for name, m in models.items():
+        if "layers" not in m:
+            raise MissingKey(P2, f"models.{name}.layers")
+        layers = m["layers"]
+        text = layers if isinstance(layers, str) else "; ".join(map(str, layers))
+        rows.append(_row(tex_escape(name), integer(m["params"]), tex_escape(text)))
+    return rows
+
+
 TABLES: tuple[Table, ...] = (
     Table("pIImodelRows", P2, _part2_models),
     Table("pIImultiRows", P2, _part2_multi, new=True),
     Table("nabCategoryRows", NAB, _nab_categories),
     Table("nabVariantRows", NAB, _nab_variants),
     Table("pIVstudyRows", P4, _part4_study),
+    Table("pIVbaselineRows", P4, lambda r: _accuracy_rows(lookup(r, P4, "baselines")), new=True),
+    Table("pIVvariantRows", P4, lambda r: _accuracy_rows(lookup(r, P4, "variants")), new=True),
+    Table("pIVcomparisonRows", P4, lambda r: _comparison_rows(lookup(r, P4, "comparisons")), new=True),
+    Table("pIIlayerRows", P2, lambda r: _layer_rows(lookup(r, P2, "models")), new=True),
     Table("bonusRows", BON, _bonus_models),
 )
 
