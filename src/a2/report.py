@@ -351,6 +351,13 @@ def _seed_summary(node: Any) -> str:
     return f"{pct(mean)}{spread} over {n} seeds"
 
 
+def _stopping_note(best: int, history: Sequence[Any]) -> str:
+    """What early stopping did in a run, in words: the kept epoch against the epochs run."""
+    if best == len(history):
+        return "the last epoch was the best, so early stopping never ended the run and only guarded against a late rise"
+    return f"validation cross-entropy was lowest at epoch {best} of {len(history)}, and that epoch was restored"
+
+
 V = Value
 P2, NAB, P4, BON = "part_2", "nab", "part_4", "bonus"
 SPEC: tuple[Value, ...] = (
@@ -519,7 +526,6 @@ SPEC: tuple[Value, ...] = (
     V("pIVversusBase", P4, ("test.accuracy", "baseline.test_accuracy"), _versus("pct")),
     V("pIVbaseMargin", P4, ("test.accuracy", "baseline.test_accuracy", "seeds"), _margin_against_noise, new=True),
     V("pIVversusNBSVM", P4, ("test.accuracy",), lambda a: compare(a, 0.9122, FORMATS["pct"])),
-    V("pIVstudyEpochs", P4, "study.budget.epochs", "int"),
     V("pIVstudyReviews", P4, "study.budget.train_reviews", "int"),
     V("pIVseedN", P4, "seeds", "count", new=True),
     V("pIVseedValMean", P4, "seeds", _seed_stat(statistics.mean), new=True),
@@ -527,6 +533,9 @@ SPEC: tuple[Value, ...] = (
     V("pIVthroughput", P4, "throughput_tokens_per_s", "int", new=True),
     V("pIVsplitShares", P4, ("splits.train", "splits.val", "splits.test"), _shares),
     V("pIVstudyEpochWords", P4, "study.budget.epochs", lambda n: f"{n} epoch" + ("s" if n != 1 else "")),
+    V("pIVstoppingNote", P4, ("best_epoch", "history"), _stopping_note),
+    V("pIVstudyLastBest", P4, ("study.variants", "study.budget.epochs"),
+      lambda v, n: f"{sum(e.get('best_epoch') == n for e in v.values())} of the {len(v)}"),
     V("pIVinputs", P4, "model.inputs",
       lambda x: tex_escape(", ".join(map(str, x)) if isinstance(x, (list, tuple)) else x), new=True),
     V("pIVseedsFull", P4, "seeds_full_budget", _seed_summary, new=True),
