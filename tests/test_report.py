@@ -286,7 +286,9 @@ def test_pdf_has_no_placeholders(lock):
 
 
 def test_pdf_length(lock):
-    assert 8 <= lock["pages"] <= 18
+    # theory of Parts I and III, Parts II and IV with data, split, layers, block, baselines and paired tests,
+    # the NAB study, the bonus and the references: about 18 pages; more means a float or table ran away
+    assert 8 <= lock["pages"] <= 20
 
 
 # ----------------------------------------------------------------------------- LaTeX (only where TeX is installed)
