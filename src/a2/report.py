@@ -629,14 +629,16 @@ def _bonus_models(r: Mapping[str, Any]) -> list[str]:
 
 
 def _layer_rows(models: Mapping[str, Any]) -> list[str]:
-    """One row per autoencoder: its layers as the notebook recorded them (``models.<name>.layers``)."""
+    """One row per autoencoder: its layers as the notebook recorded them (``models.<name>.layers``, written with
+    :func:`a2.layer_summary.layer_summary`)."""
     rows = []
     for name, m in models.items():
         if "layers" not in m:
             raise MissingKey(P2, f"models.{name}.layers")
         layers = m["layers"]
         text = layers if isinstance(layers, str) else "; ".join(map(str, layers))
-        rows.append(_row(tex_escape(name), integer(m["params"]), tex_escape(text)))
+        text = tex_escape(text).replace("→", r"$\to$").replace("×", r"$\times$")
+        rows.append(_row(tex_escape(name), integer(m["params"]), text))
     return rows
 
 
