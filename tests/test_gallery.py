@@ -5,9 +5,11 @@ import json
 import matplotlib
 
 matplotlib.use("Agg")
+from pathlib import Path  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 
-from a2 import gallery  # noqa: E402
+from a2 import gallery, report  # noqa: E402
 
 
 def _run_folder(root):
@@ -44,3 +46,19 @@ def test_full_run_page_has_no_banner(tmp_path):
 def test_markdown_table_html_escapes_and_formats():
     got = gallery.markdown_table_html("| a | b |\n| --- | --- |\n| `x<y` | **7** |")
     assert "<th>a</th>" in got and "<code>x&lt;y</code>" in got and "<b>7</b>" in got and "---" not in got
+
+
+def test_captions_come_from_the_report_with_numbers_expanded():
+    tex = r"""
+\begin{figure}[t]\reportgraphic{nab_scores}{\linewidth}
+\caption{NAB: score \nabStandard{} (\emph{in sample}) vs.~HTM \citep{x}, 5\% \texttt{a\_b}.}\label{fig:nab}
+\end{figure}
+\optionalfigure{nab_example}{\linewidth}{One file; \pending{nab.json: k}.}"""
+    got = gallery.captions(tex, {"nabStandard": "70.0", "pending": r"\pending"})
+    assert got["nab_scores"] == "NAB: score 70.0 (in sample) vs. HTM , 5% a_b."
+    assert got["nab_example"] == "One file; [pending: nab.json: k]."
+
+
+def test_committed_report_gives_every_placed_figure_a_caption():
+    caps = gallery.report_captions(Path(report.REPO_ROOT))
+    assert set(report.figure_names()) <= set(caps) and all(caps.values())

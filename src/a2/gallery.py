@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from a2 import cli, io, runtime
+from a2 import cli, io, report, runtime
 from a2.results import load_all_results
 from a2.results_table import results_table
 from a2.runtimes import runtime_table
@@ -83,23 +84,73 @@ def results_details(results: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n".join(parts)
 
 
-def _figure(pdf: Path, out_dir: Path) -> str:
+def _braced(text: str, start: int) -> tuple[str, int]:
+    """The balanced ``{...}`` group opening at ``text[start]``, and the index after it."""
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start + 1:i], i + 1
+    return text[start + 1:], len(text)
+
+
+def plain(latex: str, values: Mapping[str, str]) -> str:
+    """A caption in plain text: result macros expanded, citations and references dropped, markup removed."""
+    text = re.sub(r"\\(?:citep|citet|citealp|ref|label)\{[^}]*\}", "", latex)
+    for _ in range(3):  # macro values may hold other macros or markup
+        text = re.sub(r"\\([A-Za-z]+)(?:\{\})?", lambda m: values.get(m[1], m[0]), text)
+    text = re.sub(r"\\(?:emph|textbf|code|texttt|nb|mathrm)\{([^}]*)\}", r"\1", text)
+    text = re.sub(r"\\pending\{([^}]*)\}", r"[pending: \1]", text)
+    text = text.replace("~", " ").replace("--", "–").replace("\\%", "%").replace("\\_", "_").replace("``", '"')
+    text = text.replace("''", '"').replace("$\\pm$", "±").replace("\\times", "×").replace("\\ ", " ")
+    text = re.sub(r"\\[A-Za-z]+\*?", "", text).replace("$", "").replace("{", "").replace("}", "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def captions(tex: str, values: Mapping[str, str]) -> dict[str, str]:
+    """``{figure name: caption}`` for every figure ``report.tex`` places (``\\reportgraphic`` or
+    ``\\optionalfigure``)."""
+    out: dict[str, str] = {}
+    for env in re.findall(r"\\begin\{figure\}.*?\\end\{figure\}", tex, re.S):
+        at = env.find("\\caption{")
+        if at >= 0:
+            caption = plain(_braced(env, at + len("\\caption"))[0], values)
+            for name in re.findall(r"\\reportgraphic\{([^}]+)\}", env):
+                out[name] = caption
+    for m in re.finditer(r"\\optionalfigure\{([^}]+)\}\{[^}]*\}", tex):
+        out[m[1]] = plain(_braced(tex, m.end())[0], values)
+    return out
+
+
+def report_captions(root: Path) -> dict[str, str]:
+    """The report's caption of each figure, with the numbers of ``root``'s results; empty if unavailable."""
+    try:
+        tex = report.TEX.read_text(encoding="utf-8")
+        values = report.render(report.load_results(root / "results"), draft=True).values
+    except (OSError, ValueError, KeyError):  # no report source, or results the report cannot use yet
+        return {}
+    return captions(re.sub(r"(?<!\\)%.*", "", tex), values)
+
+
+def _figure(pdf: Path, out_dir: Path, caption: str = "") -> str:
     """Copy or rasterise one figure into ``out_dir/figures`` and return its HTML."""
     figures = io.ensure_dir(out_dir / "figures")
     name = html.escape(pdf.stem)
+    label = f"<b>{name}</b>" + (f": {html.escape(caption)}" if caption else "")
     png = figures / f"{pdf.stem}.png"
     if shutil.which("pdftoppm"):
         done = subprocess.run(["pdftoppm", "-png", "-r", "110", "-singlefile", str(pdf), str(png.with_suffix(""))],
                               capture_output=True)
         if done.returncode == 0 and png.is_file():
-            return f'<figure><img src="figures/{name}.png" alt="{name}"><figcaption>{name}</figcaption></figure>'
+            return f'<figure><img src="figures/{name}.png" alt="{name}"><figcaption>{label}</figcaption></figure>'
     shutil.copyfile(pdf, figures / pdf.name)
     return (f'<figure><object data="figures/{name}.pdf" type="application/pdf" width="100%" height="520">'
-            f'<a href="figures/{name}.pdf">{name}.pdf</a></object><figcaption>{name}</figcaption></figure>')
+            f'<a href="figures/{name}.pdf">{name}.pdf</a></object><figcaption>{label}</figcaption></figure>')
 
 
-def figures_html(figure_dir: Path, out_dir: Path) -> str:
-    """Every ``*.pdf`` of ``figure_dir``, grouped by part (the name's prefix), others last."""
+def figures_html(figure_dir: Path, out_dir: Path, captions_by_name: Mapping[str, str] | None = None) -> str:
+    """Every ``*.pdf`` of ``figure_dir``, grouped by part (the name's prefix), others last, with their captions."""
+    captions_by_name = captions_by_name or {}
     pdfs = sorted(figure_dir.glob("*.pdf")) if figure_dir.is_dir() else []
     if not pdfs:
         return "<p>No figures yet: run the notebooks (<code>make run</code>).</p>"
@@ -111,7 +162,7 @@ def figures_html(figure_dir: Path, out_dir: Path) -> str:
     for prefix in [*SECTIONS, ""]:
         if prefix in groups:
             parts.append(f"<h3>{html.escape(SECTIONS.get(prefix, 'Other figures'))}</h3>")
-            parts += [_figure(pdf, out_dir) for pdf in groups[prefix]]
+            parts += [_figure(pdf, out_dir, captions_by_name.get(pdf.stem, "")) for pdf in groups[prefix]]
     return "\n".join(parts)
 
 
@@ -132,7 +183,7 @@ def write_page(root: Path, out_dir: Path, *, fast: bool, notebook_root: Path | N
 <h2>Every recorded number</h2>
 {results_details(results)}
 <h2>Figures</h2>
-{figures_html(root / "report" / "figures", out_dir)}
+{figures_html(root / "report" / "figures", out_dir, report_captions(root))}
 {banner}
 </body></html>
 """
