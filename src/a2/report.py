@@ -339,11 +339,17 @@ def _comparison_rows(node: Any) -> list[str]:
 
 
 def _seed_summary(node: Any) -> str:
-    """Mean and s.d. of the test accuracy over the full-budget seeds (``{seed: {...}}`` or a list, or a summary)."""
+    """Mean and s.d. of the test accuracy over the full-budget seeds: ``{seed: accuracy}``, ``{seed: {...}}``, a
+    list of either, or a ``{"mean", "sd", "n"}`` summary."""
     if isinstance(node, Mapping) and "mean" in node:
         mean, sd, n = node["mean"], node.get("sd", node.get("std")), node.get("n", len(node.get("seeds", [])))
     else:
-        accs = [a for _, e in _entries(node) if (a := _first(e, "test_accuracy", "test.accuracy")) is not None]
+        items = node.values() if isinstance(node, Mapping) else node
+        accs = [float(e) if isinstance(e, (int, float)) else _first(e, "test_accuracy", "test.accuracy", "accuracy")
+                for e in items]
+        accs = [a for a in accs if a is not None]
+        if not accs:
+            raise MissingKey(P4, "seeds_full_budget")
         mean, sd, n = statistics.mean(accs), statistics.stdev(accs) if len(accs) > 1 else None, len(accs)
     mean = mean.get("test_accuracy", mean.get("accuracy")) if isinstance(mean, Mapping) else mean
     sd = sd.get("test_accuracy", sd.get("accuracy")) if isinstance(sd, Mapping) else sd
