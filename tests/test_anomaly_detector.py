@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from a2.anomaly import corpus, detector, scoring
+from a2.anomaly import corpus, detector, nab_scoring
 from tests.conftest import needs_dataset
 
 CFG = detector.DetectorConfig(epochs=2, window=8, long=100)
@@ -209,9 +209,9 @@ def test_results_in_nab_layout(tmp_path):
     assert path == tmp_path / "ae" / "artificialWithAnomaly" / "ae_art_daily_jumpsup.csv"
     df = pd.read_csv(path)
     assert list(df.columns) == ["timestamp", "value", "anomaly_score", "label"]
-    lab = scoring.FileLabels.from_timestamps(name, pd.to_datetime(df["timestamp"]), corpus.load_windows()[name])
-    assert lab == scoring.corpus_labels()[name] and df["label"].sum() == lab.window_mask().sum()
-    scoring.check_scores(name, df["anomaly_score"].to_numpy(), len(df))
+    lab = nab_scoring.FileLabels.from_timestamps(name, pd.to_datetime(df["timestamp"]), corpus.load_windows()[name])
+    assert lab == nab_scoring.corpus_labels()[name] and df["label"].sum() == lab.window_mask().sum()
+    nab_scoring.check_scores(name, df["anomaly_score"].to_numpy(), len(df))
 
 
 def test_variants_reuse_errors_and_refuse_stage_one_changes():

@@ -572,7 +572,8 @@ def post_processing_grid(levels: Sequence[float] = (0.02, 0.035, 0.05, 0.065),
                          longs: Sequence[int] = (1500, 8640)) -> dict[str, dict[str, Any]]:
     """Every combination of alert level, refractory period, magnitude gate, first-difference ensemble and
     trailing history, as ``{label: overrides}`` (each sets all five, so it replaces whatever post-processing a
-    base has): the kind of search the reported configuration came from, for :func:`scoring.selection_out_of_sample`."""
+    base has): the kind of search the reported configuration came from, for
+    :func:`a2.anomaly.nab_scoring.selection_out_of_sample`."""
     return {f"level {lv}, refractory {rf}, gate {g}, ensemble {e}, history {lg}":
             {"level": lv, "refractory": rf, "magnitude_gate": g, "difference_ensemble": e, "long": lg}
             for lv, rf, g, e, lg in itertools.product(levels, refractories, gates, ensembles, longs)}
