@@ -64,9 +64,8 @@ def test_unwritable_output_folder(tmp_path, monkeypatch):
 
 
 @needs_dataset("nab")
-@pytest.mark.parametrize("module", ["a2.anomaly.cli", "a2.anomaly.nab"])
-def test_command_line_runs_and_fails_cleanly(tmp_path, module):
-    cmd = [sys.executable, "-m", module, "score"]
+def test_command_line_runs_and_fails_cleanly(tmp_path):
+    cmd = [sys.executable, "-m", "a2.anomaly.cli", "score"]
     out = subprocess.run([*cmd, str(REF / "null"), "--threshold", "standard=0.6"],
                          capture_output=True, text=True, check=True)
     result = json.loads(out.stdout)

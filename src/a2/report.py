@@ -394,7 +394,7 @@ SPEC: tuple[Value, ...] = (
       lambda d: ", ".join(f"{v['standard_mean']:.1f} ({k})" for k, v in sorted(d.items(), key=lambda kv: int(kv[0]))),
       new=True),
     V("nabArchDense", NAB, "architectures_seed0.dense.ensemble.standard", "f1", new=True),
-    V("nabArchConv", NAB, "architectures_seed0.conv.ensemble.standard", "f1", new=True),
+    V("nabArchConv", NAB, "architectures_seed0.conv1d.ensemble.standard", "f1", new=True),
     V("nabArchLstm", NAB, "architectures_seed0.lstm.ensemble.standard", "f1", new=True),
     # ---- Part IV: encoder-decoder Transformer on IMDB (part_4_transformer.ipynb)
     V("pIVtrainN", P4, "splits.train", "int"),
