@@ -19,19 +19,18 @@ from a2.report import (
     MissingKey,
     Value,
     integer,
-    load_results,
-    lookup,
-    millions,
     parse_macros,
     pct,
     render,
     signed_points,
 )
+from a2.results import load_all_results
+from a2.vision.models import DISPLAY_NAMES, stored_label
 
 
 @pytest.fixture(scope="module")
 def results():
-    return load_results()
+    return load_all_results(report.RESULTS_DIR)
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +45,7 @@ def committed() -> dict[str, str]:
 def test_formats():
     assert integer(22683) == "22{,}683" and integer(48) == "48"
     assert pct(0.9567474) == r"95.67\%" and FORMATS["pct1"](0.5) == r"50.0\%"
-    assert millions(689_011) == "0.69M" and millions(2_799_651) == "2.80M" and millions(11_689_512) == "11.7M"
-    assert millions(133_047_848) == "133M"
+    assert FORMATS["params"](689_011) == "0.69M" and FORMATS["params"](11_689_512) == "11.7M"
     assert signed_points(0.0123) == "+1.23" and signed_points(-0.004) == "$-$0.40" and signed_points(0.0) == "0.00"
     assert FORMATS["text"]("a_b 5%") == r"a\_b 5\%"
     assert FORMATS["f1"](float("nan")) == "--"
@@ -65,9 +63,10 @@ def test_window_span():
     assert report._window_span(48, "2h", "") == "4 days"
 
 
-def test_vision_names_are_honest():
-    entry = {"params": 689_011, "config": {"width": 0.25}}
-    assert report._vision_name("vgg13", entry) == "VGG-13 (width 0.25, 0.69M params)"
+def test_vision_names_come_from_the_one_builder_with_their_size():
+    models = {"vgg13": {"test_accuracy": 0.9, "params": 689_011, "config": {"width": 0.25}},
+              "vit": {"test_accuracy": 0.95, "params": 913_961, "config": {"dim": 128, "depth": 6, "patch_size": 8}}}
+    assert report._best_vision(models) == "ViT (dim 128, depth 6, patch 8, 0.91M params)"
 
 
 # ----------------------------------------------------------------------------- macros equal their JSON source
@@ -90,8 +89,8 @@ def _check(value: Value, macro: str, source) -> None:
     elif value.fmt in ("f1", "f2", "f3", "f4"):
         digits = int(value.fmt[1])
         assert float(macro) == pytest.approx(source, abs=0.51 * 10**-digits)
-    elif value.fmt == "millions":
-        assert float(macro.rstrip("M")) * 1e6 == pytest.approx(source, rel=0.01)
+    elif value.fmt == "params":  # two significant digits
+        assert float(macro.rstrip("M")) * 1e6 == pytest.approx(source, rel=0.05)
     elif value.fmt == "text":
         assert macro.replace("\\", "") == str(source)
     else:
@@ -105,12 +104,7 @@ SIMPLE = [v for v in SPEC if isinstance(v.path, str) and isinstance(v.fmt, str)]
 def test_every_macro_equals_its_json_source(value: Value, results, committed):
     assert value.name in committed, f"\\{value.name} is not defined in report/results.tex; run `make report`"
     macro = committed[value.name]
-    try:
-        source = lookup(results, value.source, value.path)
-    except MissingKey:
-        assert value.new and macro.startswith(r"\pending{"), f"\\{value.name}: key missing but no placeholder"
-        return
-    _check(value, macro, source)
+    _check(value, macro, report.value(results, value.source, value.path))
 
 
 DERIVED = [v for v in SPEC if v not in SIMPLE]
@@ -118,12 +112,7 @@ DERIVED = [v for v in SPEC if v not in SIMPLE]
 
 @pytest.mark.parametrize("value", DERIVED, ids=[v.name for v in DERIVED])
 def test_derived_macros_equal_their_definition(value: Value, results, committed):
-    try:
-        expected = value.render(results)
-    except MissingKey:
-        assert value.new and committed[value.name].startswith(r"\pending{")
-        return
-    assert committed[value.name] == expected
+    assert committed[value.name] == value.render(results)
 
 
 def test_verdicts_follow_the_numbers(results, committed):
@@ -134,13 +123,13 @@ def test_verdicts_follow_the_numbers(results, committed):
     assert committed["pIIbestModel"] == report.tex_escape(p2["best_model"])
     bonus = results["bonus"]["models"]
     best = max(bonus, key=lambda k: bonus[k]["test_accuracy"])
-    assert committed["bonusBest"].startswith(report.DISPLAY_NAMES[best] + " (")
+    assert committed["bonusBest"].startswith(DISPLAY_NAMES[best] + " (")
 
 
 def test_tables_hold_the_json_values(results):
     text = render(results, draft=True).text
     for key, entry in results["bonus"]["models"].items():
-        assert report._vision_name(key, entry) in text
+        assert report.tex_escape(stored_label(key, entry)) in text
         assert pct(entry["metrics"]["test"]["accuracy"]) in text
     variants = results["part_4"]["study"]["variants"]
     ref = variants["full recipe"]["val_accuracy"]
@@ -169,9 +158,9 @@ def test_missing_key_names_file_key_and_macro(results):
     broken = copy.deepcopy(results)
     del broken["part_4"]["test"]["accuracy"]
     with pytest.raises(MissingKey) as err:
-        render(broken, draft=True)  # an existing key is never replaced by a placeholder
+        render(broken)
     assert str(err.value) == ("results/part_4.json has no key 'test.accuracy' "
-                              r"(needed by \pIVtestAccuracy, \pIVversusBase, \pIVversusNBSVM)")
+                              r"(needed by \pIVtestAccuracy, \pIVversusBase, \pIVbaseMargin, \pIVversusNBSVM)")
 
 
 def test_every_missing_key_is_listed(results):
@@ -185,10 +174,10 @@ def test_every_missing_key_is_listed(results):
 def test_missing_results_file_is_named(results):
     broken = {k: v for k, v in results.items() if k != "bonus"}
     with pytest.raises(MissingKey, match=r"^results/bonus\.json is missing \(needed by \\bonus"):
-        render(broken, draft=True)
+        render(broken)
 
 
-def test_new_key_is_a_placeholder_only_in_a_draft(results):
+def test_a_missing_key_is_a_placeholder_only_in_a_draft(results):
     broken = copy.deepcopy(results)
     broken["part_4"].pop("throughput_tokens_per_s", None)
     with pytest.raises(MissingKey, match=r"part_4\.json has no key 'throughput_tokens_per_s'"):
