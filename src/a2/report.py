@@ -1,17 +1,17 @@
-"""The numbers, tables and checks behind ``assignment2_report.pdf``: ``python -m a2.report``.
+"""The numbers and tables of ``assignment2_report.pdf``, and its build commands: ``python -m a2.report``.
 
 No number is typed into ``report/report.tex``. Each one is a LaTeX macro defined in the generated file
 ``report/results.tex``, computed from ``results/*.json`` by the declarations in :data:`SPEC` (values)
 and :data:`TABLES` (table bodies). When a results key moves, update its path in :data:`SPEC` and rerun
-``make report``; the tests check that every macro equals its JSON source.
+``make report``; the tests check that every macro equals its JSON source. The module is one job, the
+report's contents; it passes 500 lines only because :data:`SPEC`, one declaration per macro, is data.
 
 * A missing key stops the build with an error naming the file, the key and the macro; with ``--draft``
   it is shown as a red placeholder instead, and a draft build cannot pass the tests.
 * Figures are the PDFs the notebooks save under ``report/figures/`` (:func:`a2.plots.save_for_report`);
-  ``report.tex`` places each with ``\\reportgraphic{<name>}{<width>}``, which draws a framed
-  placeholder when the file is missing. :func:`missing_figures` lists them. ``\\optionalfigure{<name>}``
-  shows a figure only if a notebook saved it (no placeholder).
-* Staleness: :func:`input_hashes` hashes every input (TeX sources, results JSON, figures). The build
+  ``report.tex`` places each with ``\\reportgraphic{<name>}{<width>}``, which draws a framed placeholder
+  when the file is missing; ``\\optionalfigure{<name>}`` shows a figure only if a notebook saved it.
+* Staleness: :mod:`a2.report_inputs` hashes every input (TeX sources, results JSON, figures); the build
   stores the combined hash in the PDF keywords and in ``report/report.lock.json``, so the tests fail
   when the committed PDF is older than any input.
 
@@ -26,7 +26,6 @@ Commands (run by ``make report``)::
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import re
@@ -34,23 +33,14 @@ import statistics
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from a2 import report_inputs as inputs
 from a2.params import format_params
 from a2.references import NAB_HTM, NBSVM_IMDB, Reference
 from a2.results import load_all_results, lookup
-from a2.runtime import REPO_ROOT
 from a2.vision.models import PUBLISHED_PARAMS, stored_label
 
-REPORT_DIR = REPO_ROOT / "report"
-RESULTS_DIR = REPO_ROOT / "results"
-MACROS = REPORT_DIR / "results.tex"
-LOCK = REPORT_DIR / "report.lock.json"
-PDF = REPO_ROOT / "assignment2_report.pdf"
-TEX = REPORT_DIR / "report.tex"
-# TeX inputs of the report besides the generated macros and the figures (all hashed by the lock).
-SOURCES = ("report.tex", "a2report.sty", "theory_defs.tex", "theory_part1.tex", "theory_part3.tex", "references.bib")
 # The figures the notebooks save (a2.plots.save_for_report); report.tex must place each of them.
 AGREED_FIGURES = (
     "part2_explore", "part2_learning_curves", "part2_confusion", "part2_roc_pr", "part2_test_series",
@@ -580,76 +570,6 @@ def parse_macros(text: str) -> dict[str, str]:
     return {m[1]: m[2] for m in re.finditer(r"^\\newcommand\{\\([A-Za-z]+)\}\{(.*)\}(?:  % .*)?$", text, re.M)}
 
 
-# ----------------------------------------------------------------------------- figures and staleness
-
-
-def figure_names(tex: str | None = None) -> list[str]:
-    """Every figure ``report.tex`` places with ``\\reportgraphic{<name>}{...}``, in order."""
-    tex = TEX.read_text() if tex is None else tex
-    tex = re.sub(r"(?<!\\)%.*", "", tex)  # ignore commented-out lines
-    return list(dict.fromkeys(re.findall(r"\\reportgraphic\{([^}]+)\}", tex)))
-
-
-def optional_figure_names(tex: str | None = None) -> list[str]:
-    """Figures ``report.tex`` shows only when a notebook saved them (``\\optionalfigure{<name>}...``)."""
-    tex = re.sub(r"(?<!\\)%.*", "", TEX.read_text() if tex is None else tex)
-    return list(dict.fromkeys(re.findall(r"\\optionalfigure\{([^}]+)\}", tex)))
-
-
-def figure_path(name: str) -> Path:
-    return REPORT_DIR / "figures" / f"{name}.pdf"
-
-
-def missing_figures() -> list[str]:
-    return [n for n in figure_names() if not figure_path(n).is_file()]
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
-
-
-def input_hashes() -> dict[str, str]:
-    """sha256 of every input of the report PDF, keyed by path relative to the repository."""
-    paths = [REPORT_DIR / s for s in SOURCES] + [MACROS] + sorted(RESULTS_DIR.glob("*.json"))
-    paths += [figure_path(n) for n in dict.fromkeys([*figure_names(), *optional_figure_names()])]
-    return {p.relative_to(REPO_ROOT).as_posix(): _sha(p) for p in paths}
-
-
-def combined_hash(hashes: Mapping[str, str]) -> str:
-    text = "".join(f"{path}\t{digest}\n" for path, digest in sorted(hashes.items()))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def pdf_hash(pdf: Path = PDF) -> str | None:
-    """The ``sha256:<hex>`` the build stored in the PDF keywords (None if absent)."""
-    from pypdf import PdfReader  # only the staleness check needs it
-
-    meta = PdfReader(str(pdf)).metadata or {}
-    match = re.search(r"sha256:([0-9a-f]{64})", str(meta.get("/Keywords", "")))
-    return match.group(1) if match else None
-
-
-def stale_inputs() -> list[str]:
-    """Why the committed PDF does not match its inputs (empty when it is current)."""
-    if not PDF.is_file():
-        return [f"{PDF.name} is missing"]
-    if not LOCK.is_file():
-        return [f"{LOCK.relative_to(REPO_ROOT)} is missing"]
-    lock = json.loads(LOCK.read_text())
-    current = input_hashes()
-    problems = []
-    if pdf_hash() != lock.get("sha256"):
-        problems.append(f"{PDF.name} was not built together with {LOCK.name}")
-    old = lock.get("inputs", {})
-    for path in sorted(set(current) | set(old)):
-        if current.get(path) != old.get(path):
-            problems.append(f"{path} changed since the build" if path in old and path in current
-                            else f"{path} {'added' if path in current else 'removed'} since the build")
-    if not problems and combined_hash(current) != lock.get("sha256"):
-        problems.append("the combined input hash differs from the lock")
-    return problems
-
-
 # ----------------------------------------------------------------------------- command line
 
 
@@ -660,19 +580,19 @@ def _banner(title: str, items: Sequence[str]) -> str:
 
 def prepare(draft: bool = False) -> Rendered:
     """Write ``report/results.tex``; in a final build, fail on any missing key or figure."""
-    rendered = render(load_all_results(RESULTS_DIR), draft=True)  # every missing key and figure, listed together
-    figures = missing_figures()
+    rendered = render(load_all_results(inputs.RESULTS_DIR), draft=True)  # every missing key, listed together
+    figures = inputs.missing_figures()
     placeholders = [f"figure not yet generated: report/figures/{n}.pdf" for n in figures]
     placeholders += [f"results key missing: {p}" for p in rendered.pending]
     if placeholders and not draft:
         raise SystemExit(_banner("assignment2_report.pdf not built: inputs missing (rerun the notebooks, update a "
                                  "moved key's path in SPEC of src/a2/report.py, or `make report DRAFT=1` for a "
                                  "draft with placeholders)", placeholders))
-    if MACROS.exists() and MACROS.read_text() == rendered.text:
-        print(f"{MACROS.relative_to(REPO_ROOT)} is up to date")
+    if inputs.MACROS.exists() and inputs.MACROS.read_text() == rendered.text:
+        print(f"{inputs.MACROS.relative_to(inputs.REPO_ROOT)} is up to date")
     else:
-        MACROS.write_text(rendered.text)
-        print(f"wrote {MACROS.relative_to(REPO_ROOT)} ({len(rendered.values)} macros)")
+        inputs.MACROS.write_text(rendered.text)
+        print(f"wrote {inputs.MACROS.relative_to(inputs.REPO_ROOT)} ({len(rendered.values)} macros)")
     if placeholders:
         print(_banner("DRAFT: the PDF shows placeholders for", placeholders), file=sys.stderr)
     return rendered
@@ -680,23 +600,25 @@ def prepare(draft: bool = False) -> Rendered:
 
 def placeholders() -> list[str]:
     """What a build from the current inputs would show as placeholders."""
-    pending = render(load_all_results(RESULTS_DIR), draft=True).pending
-    return [f"report/figures/{n}.pdf" for n in missing_figures()] + pending
+    pending = render(load_all_results(inputs.RESULTS_DIR), draft=True).pending
+    return [f"report/figures/{n}.pdf" for n in inputs.missing_figures()] + pending
 
 
 def write_lock(draft: bool = False) -> dict[str, Any]:
     """Record the inputs the PDF was just built from (after ``latexmk``)."""
     from pypdf import PdfReader
 
-    hashes = input_hashes()
-    lock = {"sha256": combined_hash(hashes), "pages": len(PdfReader(str(PDF)).pages), "draft": draft,
+    hashes = inputs.input_hashes()
+    lock = {"sha256": inputs.combined_hash(hashes), "pages": len(PdfReader(str(inputs.PDF)).pages),
+            "draft": draft,
             "placeholders": placeholders(), "inputs": hashes}  # fmt: skip
-    if pdf_hash() != lock["sha256"]:
-        raise SystemExit(f"report: {PDF.name} does not carry the current input hash; an input changed during the build")
-    LOCK.write_text(json.dumps(lock, indent=1) + "\n")
-    print(f"wrote {LOCK.relative_to(REPO_ROOT)} ({lock['pages']} pages)")
+    if inputs.pdf_hash() != lock["sha256"]:
+        raise SystemExit(f"report: {inputs.PDF.name} does not carry the current input hash; "
+                         "an input changed during the build")
+    inputs.LOCK.write_text(json.dumps(lock, indent=1) + "\n")
+    print(f"wrote {inputs.LOCK.relative_to(inputs.REPO_ROOT)} ({lock['pages']} pages)")
     if lock["placeholders"]:
-        print(_banner(f"{PDF.name} is a DRAFT with placeholders", lock["placeholders"]), file=sys.stderr)
+        print(_banner(f"{inputs.PDF.name} is a DRAFT with placeholders", lock["placeholders"]), file=sys.stderr)
     return lock
 
 
@@ -709,15 +631,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "prepare":
         prepare(args.draft)
     elif args.command == "hash":
-        print(combined_hash(input_hashes()))
+        print(inputs.combined_hash(inputs.input_hashes()))
     elif args.command == "lock":
         write_lock(args.draft)
     else:
-        problems = stale_inputs()
+        problems = inputs.stale_inputs()
         for p in problems:
             print(f"stale: {p}")
         if not problems:
-            print(f"{PDF.name} is built from the current inputs")
+            print(f"{inputs.PDF.name} is built from the current inputs")
         return 1 if problems else 0
     return 0
 
