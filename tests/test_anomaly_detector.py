@@ -31,18 +31,6 @@ MECHANISMS = {
 }
 
 
-MECHANISMS = {
-    "dense": {}, "no spatial": {"spatial_tolerance": None}, "conv1d": {"model": "conv1d"}, "lstm": {"model": "lstm"},
-    "first difference": {"error_source": "first_difference"}, "holdout": {"holdout": True},
-    "refit": {"refit_every": 50, "refit_buffer": 80, "refit_epochs": 1},
-    "coarse": {"coarse": 2, "window": 4}, "gates": {"magnitude_gate": 0.05, "seasonal_gate": 24, "gate_rows": 48},
-    "bounded": {"bounded_output": 0.1}, "masked": {"masked": True},
-    "masked refit": {"masked": True, "refit_every": 50, "refit_buffer": 80, "refit_epochs": 1},
-    "difference ensemble": {"difference_ensemble": True, "magnitude_gate": 0.1, "level": 0.05},
-    "ensemble": {"members": 2, "bounded_output": 0.1},
-}
-
-
 def test_bounded_output_caps_reconstructions_at_the_widened_probation_range():
     x = series()
     _, model = detector.reconstruction_errors(x, replace(CFG, bounded_output=0.1), probation=60)
