@@ -9,7 +9,7 @@ from pathlib import Path  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from a2 import gallery, report  # noqa: E402
+from a2 import gallery, report_inputs  # noqa: E402
 
 
 def _run_folder(root):
@@ -60,5 +60,5 @@ def test_captions_come_from_the_report_with_numbers_expanded():
 
 
 def test_committed_report_gives_every_placed_figure_a_caption():
-    caps = gallery.report_captions(Path(report.REPO_ROOT))
-    assert set(report.figure_names()) <= set(caps) and all(caps.values())
+    caps = gallery.report_captions(Path(report_inputs.REPO_ROOT))
+    assert set(report_inputs.figure_names()) <= set(caps) and all(caps.values())

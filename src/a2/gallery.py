@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from a2 import cli, io, report, runtime
+from a2 import cli, io, report, report_inputs, runtime
 from a2.results import load_all_results
 from a2.results_table import results_table
 from a2.runtimes import runtime_table
@@ -125,8 +125,8 @@ def captions(tex: str, values: Mapping[str, str]) -> dict[str, str]:
 def report_captions(root: Path) -> dict[str, str]:
     """The report's caption of each figure, with the numbers of ``root``'s results; empty if unavailable."""
     try:
-        tex = report.TEX.read_text(encoding="utf-8")
-        values = report.render(report.load_results(root / "results"), draft=True).values
+        tex = report_inputs.TEX.read_text(encoding="utf-8")
+        values = report.render(load_all_results(root / "results"), draft=True).values
     except (OSError, ValueError, KeyError):  # no report source, or results the report cannot use yet
         return {}
     return captions(re.sub(r"(?<!\\)%.*", "", tex), values)

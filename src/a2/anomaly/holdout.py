@@ -1,7 +1,7 @@
 """Published NAB detectors scored on the same held-out halves as ours, from their official result files.
 
 NAB's scoreboard sweeps each detector's threshold on the whole corpus it then scores. Our detector's
-held-out figure (:func:`a2.anomaly.scoring.selection_out_of_sample`) chooses its post-processing and its
+held-out figure (:func:`a2.anomaly.nab_scoring.selection_out_of_sample`) chooses its post-processing and its
 threshold on one category-stratified half of the files and scores the other half, both ways. A fair
 comparison gives the published detectors the same treatment: their official per-row ``anomaly_score``
 (NAB's ``results/<detector>/``) with the threshold swept on one half and applied to the other, on the very
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from a2.anomaly import scoring
+from a2.anomaly import nab_scoring
 from a2.anomaly.errors import NABScoreError
 
 # Folder name under reference_results/ (NAB's detector name) -> the name the scoreboard prints.
@@ -27,7 +27,7 @@ REFERENCE_DETECTORS: dict[str, str] = {"numenta": "Numenta HTM", "ARTime": "ARTi
 def reference_scores(results_dir: str | os.PathLike[str], files: Sequence[str],
                      root: str | os.PathLike[str] | None = None) -> dict[str, np.ndarray]:
     """The official per-row scores of one published detector, restricted to ``files`` (checked row for row)."""
-    scores, _ = scoring.read_results(results_dir, root)
+    scores, _ = nab_scoring.read_results(results_dir, root)
     missing = sorted(set(files) - set(scores))
     if missing:
         raise NABScoreError(f"{results_dir} has no result for {missing[0]} (and {len(missing) - 1} more); "
@@ -35,21 +35,21 @@ def reference_scores(results_dir: str | os.PathLike[str], files: Sequence[str],
     return {name: scores[name] for name in files}
 
 
-def held_out(scores: Mapping[str, np.ndarray], labels: Mapping[str, scoring.FileLabels],
-             profile: scoring.Profile, seeds: Sequence[int]) -> dict[str, Any]:
+def held_out(scores: Mapping[str, np.ndarray], labels: Mapping[str, nab_scoring.FileLabels],
+             profile: nab_scoring.Profile, seeds: Sequence[int]) -> dict[str, Any]:
     """In-sample score (threshold swept on every file) and the two-fold held-out threshold score per seed's
-    halves (:func:`scoring.out_of_sample`), with their mean: what one fixed detector is worth on unseen files."""
+    halves (:func:`nab_scoring.out_of_sample`), with their mean: what one fixed detector is worth on unseen files."""
     if not seeds:
         raise NABScoreError("no seeds: give at least one seed to split the files into halves")
     n_windows = sum(len(lab.bounds) for lab in labels.values())
-    _, raw = scoring.sweep(scores, labels, profile)
-    per_seed = {int(s): float(scoring.out_of_sample(scores, labels, profile, seed=int(s))["score"]) for s in seeds}
-    return {"in_sample": scoring.normalise(raw, n_windows, profile), "held_out_seeds": per_seed,
+    _, raw = nab_scoring.sweep(scores, labels, profile)
+    per_seed = {int(s): float(nab_scoring.out_of_sample(scores, labels, profile, seed=int(s))["score"]) for s in seeds}
+    return {"in_sample": nab_scoring.normalise(raw, n_windows, profile), "held_out_seeds": per_seed,
             "held_out": float(np.mean(list(per_seed.values())))}
 
 
-def references_held_out(reference_dir: str | os.PathLike[str], labels: Mapping[str, scoring.FileLabels],
-                        profile: scoring.Profile, seeds: Sequence[int],
+def references_held_out(reference_dir: str | os.PathLike[str], labels: Mapping[str, nab_scoring.FileLabels],
+                        profile: nab_scoring.Profile, seeds: Sequence[int],
                         detectors: Mapping[str, str] | None = None,
                         root: str | os.PathLike[str] | None = None) -> dict[str, dict[str, Any]]:
     """:func:`held_out` of every published detector in ``detectors`` (folder -> display name), keyed by its
