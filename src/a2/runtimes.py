@@ -31,7 +31,7 @@ START, END = "<!-- runtimes:start -->", "<!-- runtimes:end -->"
 
 
 @dataclass(frozen=True)
-class Runtime:
+class NotebookTime:
     """One notebook's recorded wall time (None when nothing recorded it) and where the figure comes from."""
 
     notebook: str
@@ -51,8 +51,8 @@ def papermill_seconds(path: Path) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def runtimes(results: Mapping[str, Mapping[str, Any]], notebook_root: Path) -> list[Runtime]:
-    """One :class:`Runtime` per known notebook that exists under ``notebook_root``."""
+def runtimes(results: Mapping[str, Mapping[str, Any]], notebook_root: Path) -> list[NotebookTime]:
+    """One :class:`NotebookTime` per known notebook that exists under ``notebook_root``."""
     rows = []
     for notebook, stem in NOTEBOOK_RESULTS.items():
         path = notebook_root / notebook
@@ -64,7 +64,7 @@ def runtimes(results: Mapping[str, Mapping[str, Any]], notebook_root: Path) -> l
             seconds, source = float(recorded), f"`results/{stem}.json` runtime_s"
         else:
             seconds, source = papermill_seconds(path), "papermill's record in the executed notebook"
-        rows.append(Runtime(notebook, seconds, source, str(payload.get("device", "?")), bool(payload.get("fast"))))
+        rows.append(NotebookTime(notebook, seconds, source, str(payload.get("device", "?")), bool(payload.get("fast"))))
     return rows
 
 
