@@ -46,7 +46,7 @@ report: $(STAMP)  ## build assignment2_report.pdf and the notebook HTML exports 
 # build/<UBIT>_assignment2.zip: the report, the part notebooks and the bonus zip under the assignment's names, the
 # theory PDF, the weights, dataset_assignment2_part4.txt and the repository to rerun it (never a dataset).
 submission: $(STAMP)  ## build build/<UBIT>_assignment2.zip (make submission UBIT=name1_name2)
-	$(PY) -m a2.submission "$(UBIT)"
+	PYTHONPATH=src$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m a2.submission "$(UBIT)"
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache report/exports report/build
