@@ -148,3 +148,25 @@ def test_qualifying_and_multi_series_summary():
     summary = ex.multi_summary(table)
     assert summary["n_series"] == 1 and set(summary["mean_f1"]) == {"chosen", "dense", ex.REFERENCE}
     assert summary["mean_event_f1"]["chosen"] == table["event_f1 chosen"].iloc[0]
+
+
+def test_worker_processes_train_a_model_class_they_cannot_import():
+    class Zero(models.Autoencoder):  # defined here, as in a notebook cell: a spawned worker has no module for it
+        def __init__(self, cfg):
+            super().__init__()
+            self.cfg = cfg
+            self.w = torch.nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            return torch.zeros_like(x) + 0 * self.w  # the mean level: scores exactly like the reference
+
+    def build(name, **cfg):
+        return Zero(models.make_config("dense", **cfg))
+
+    raw, windows = synthetic_raw()
+    ok, _ = ex.qualifying({"good.csv": (raw, windows)}, RECIPE)
+    recipe = ex.Recipe(**{**RECIPE.__dict__, "models": ("dense",), "curves": False, "epochs": 1})
+    trainer = ex.Trainer(build=build, output_range=models.output_range, train=training.train)
+    table, _ = ex.multi_series_seeds(ok, recipe, trainer, [0, 1], workers=2)
+    assert (table["f1 dense"] == table["f1 reference"]).all()
+    assert (table["event_f1 dense"] == table["event_f1 reference"]).all()
