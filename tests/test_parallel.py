@@ -28,3 +28,14 @@ def test_a_failing_job_raises_its_own_error():
         run_jobs(fail, [("bad job",)], show_progress=False)
     with pytest.raises(ValueError, match="bad job"):
         run_jobs(fail, [("bad job",)], workers=2, show_progress=False)
+
+
+def test_functions_and_classes_defined_outside_a_module_reach_the_workers_by_value():
+    class Doubler(torch.nn.Module):  # like a notebook cell's class: no module a worker could import it from
+        def forward(self, x):
+            return 2 * x
+
+    def job(value):
+        return float(Doubler()(torch.tensor(value))), torch.get_num_threads()
+
+    assert run_jobs(job, [(1.0,), (2.5,)], workers=2, show_progress=False) == [(2.0, 1), (5.0, 1)]

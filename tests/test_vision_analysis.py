@@ -37,3 +37,16 @@ def test_attention_maps_for_uint8_images():
     vit = build("vit", image_size=32, dim=32, depth=1, heads=2, mlp_dim=32)
     pre = make_preprocess(data, stratified_split(data.labels, (0.5, 0.25, 0.25)), None)
     assert attention_maps(vit, data.images[:3], pre, "cpu").shape == (3, 4, 4)
+
+
+def test_attention_maps_use_the_rollout_they_are_given():
+    data = tiny_images(4)
+    pre = make_preprocess(data, stratified_split(data.labels, (0.5, 0.25, 0.25)), None)
+    seen = []
+
+    def rollout(model, x):
+        seen.append(x.shape)
+        return torch.zeros(len(x), 2, 2)
+
+    assert attention_maps(AlwaysFirst(), data.images[:3], pre, "cpu", rollout=rollout).shape == (3, 2, 2)
+    assert seen == [(3, 3, 32, 32)]

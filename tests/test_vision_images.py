@@ -42,7 +42,7 @@ def test_cache_is_plain_npz_without_pickle(tiny, tmp_path):
     im.load_folder(tiny, size=16, cache_dir=tmp_path / "cache")
     (cache,) = (tmp_path / "cache").glob("images_*.npz")
     with np.load(cache, allow_pickle=False) as blob:  # would raise if any array needed pickle
-        assert set(blob.files) == {"images", "labels", "files", "sha256"}
+        assert set(blob.files) == {"images", "labels", "files", "sha256", "content_sha256"}
 
 
 def test_replaced_image_with_same_size_and_mtime_is_not_served_stale(tiny, tmp_path):
@@ -75,6 +75,19 @@ def test_corrupt_cache_is_rebuilt_with_a_warning(tiny, tmp_path, damage):
         assert blob["images"].shape == (31, 3, 16, 16)
 
 
+def test_cache_with_rewritten_pixels_is_rebuilt_not_served(tiny, tmp_path):
+    """A valid archive (correct CRCs, same files and shapes) whose pixels were all set to zero."""
+    data = im.load_folder(tiny, size=16, cache_dir=tmp_path / "cache")
+    (cache,) = (tmp_path / "cache").glob("images_*.npz")
+    with np.load(cache, allow_pickle=False) as blob:
+        arrays = {k: blob[k] for k in blob.files}
+    with open(cache, "wb") as fh:
+        np.savez(fh, **{**arrays, "images": np.zeros_like(arrays["images"])})
+    with pytest.warns(UserWarning, match="other pixels than it was written with; rebuilding"):
+        again = im.load_folder(tiny, size=16, cache_dir=tmp_path / "cache")
+    assert torch.equal(again.images, data.images) and again.images.any()
+
+
 def test_class_folder_removed_after_caching(tiny, tmp_path):
     import shutil
 
@@ -87,6 +100,19 @@ def test_class_folder_removed_after_caching(tiny, tmp_path):
 def test_resize_and_limit(tiny):
     data = im.load_folder(tiny, size=8, limit_per_class=4, cache_dir=None)
     assert data.images.shape == (12, 3, 8, 8)
+
+
+@pytest.mark.parametrize("limit", [0, -1, 2.5, True])
+def test_a_limit_per_class_that_keeps_no_image_or_drops_the_last_is_refused(tiny, limit):
+    with pytest.raises(im.ImageFolderError, match=f"limit_per_class={limit!r}.*at least 1"):
+        im.load_folder(tiny, size=16, limit_per_class=limit, cache_dir=None)
+
+
+@pytest.mark.parametrize("size", [0, -8, 16.0])
+def test_a_bad_size_is_blamed_on_the_size_not_an_image(tiny, size):
+    with pytest.raises(im.ImageFolderError, match=f"size={size!r} is not an image size") as err:
+        im.load_folder(tiny, size=size, cache_dir=None)
+    assert ".png" not in str(err.value)
 
 
 def test_missing_class_folder(tiny):

@@ -8,6 +8,7 @@ from a2.training import History
 from a2.vision.experiment import Outcome
 from a2.vision.images import stratified_split
 from a2.vision.models import PUBLISHED_PARAMS
+from a2.vision.spec import package_spec
 from a2.vision.tables import (
     budget_summary,
     comparison_table,
@@ -47,7 +48,7 @@ def test_per_class_table_has_one_block_per_model():
 
 
 def test_size_table_counts_canonical_models_against_the_published_sizes():
-    table = size_table({"resnet18": {"width": 0.5, "stem": "imagenet"}})
+    table = size_table({"resnet18": package_spec("resnet18", {"width": 0.5, "stem": "imagenet"})})
     row = table.loc["ResNet-18"]
     assert row["canonical (1000 classes, 224 px)"] == row["published"] == PUBLISHED_PARAMS["resnet18"]
     assert row["trained here (3 classes, 64 px)"] == 2_799_651

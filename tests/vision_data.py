@@ -5,8 +5,13 @@ from __future__ import annotations
 import torch
 
 from a2.vision.images import ImageData
+from a2.vision.spec import ModelSpec, package_spec
 
 TINY_VGG = dict(width=0.125, hidden=16)
+
+
+def tiny_vgg(arithmetic: str = "fp32") -> ModelSpec:
+    return package_spec("vgg13", TINY_VGG, arithmetic)
 
 
 def tiny_images(n_per_class: int = 12, size: int = 32) -> ImageData:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -87,6 +88,52 @@ def learning_curves(
     return fig
 
 
+def curve_grid(histories: Mapping[str, HistoryLike], rows: Mapping[str, Mapping[str, str]], *,
+               log_rows: Sequence[str] = (), title: str | None = None, size: tuple[float, float] = (2.5, 2.4),
+               ) -> Figure:
+    """Learning curves split by model: one column per model, one row per group of curves.
+
+    ``rows`` is ``{row label: {legend label: history column}}``; a column missing from a history is skipped.
+    A curve's colour follows its quantity (the label without a leading "training "/"validation ") and its
+    style the period (training columns dashed), the same in every panel, so one legend below the grid
+    serves them all and no legend sits on the data. The kept epoch of each :class:`History` is a grey
+    vertical line. Rows named in ``log_rows`` use a log y-axis with plain tick labels.
+    """
+    fig, axes = plt.subplots(len(rows), len(histories), figsize=(size[0] * len(histories), size[1] * len(rows)),
+                             sharex="col", sharey="row", squeeze=False)
+    quantities = list(dict.fromkeys(_quantity(label) for curves in rows.values() for label in curves))
+    colours = dict(zip(quantities, sns.color_palette(n_colors=len(quantities)), strict=True))
+    handles: dict[str, Any] = {}
+    for j, (name, history) in enumerate(histories.items()):
+        df = _records(history)
+        for i, (row, curves) in enumerate(rows.items()):
+            ax = axes[i, j]
+            for label, column in curves.items():
+                if column in df:
+                    (line,) = ax.plot(df["epoch"], df[column], "--" if column.startswith("train") else "-",
+                                      color=colours[_quantity(label)], lw=1.4)
+                    handles.setdefault(label, line)
+            if isinstance(history, History) and history.best_epoch is not None:
+                handles.setdefault("kept epoch", ax.axvline(history.best_epoch, color="grey", lw=1, alpha=0.6))
+            if row in log_rows:
+                ax.set_yscale("log")
+                ax.yaxis.set_minor_locator(mticker.LogLocator(subs=(2.0, 5.0)))  # 1, 2, 5 per decade
+                for axis_formatter in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+                    axis_formatter(mticker.FormatStrFormatter("%g"))
+            ax.set(title=name if i == 0 else "", xlabel="epoch" if i == len(rows) - 1 else "",
+                   ylabel=row if j == 0 else "")
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=min(4, len(handles)), frameon=False,
+               bbox_to_anchor=(0.5, 0.0))
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.06 + 0.03 * ((len(handles) - 1) // 4), 1, 1))
+    return fig
+
+
+def _quantity(label: str) -> str:
+    return label.removeprefix("training ").removeprefix("validation ")
+
+
 def confusion_matrix(
     cm: Sequence[Sequence[int]] | np.ndarray,
     labels: Sequence[str],
@@ -108,7 +155,7 @@ def confusion_matrix(
 
 def roc_pr_curves(y_true: Sequence[int], scores: Mapping[str, Sequence[float]], *, title: str = "") -> Figure:
     """ROC and precision-recall curves side by side, one line per scorer, with AUCs in the legend."""
-    fig, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(9, 4.6))
     y_true = np.asarray(y_true)
     for name, score in scores.items():
         fpr, tpr, _ = skm.roc_curve(y_true, score)
@@ -119,8 +166,8 @@ def roc_pr_curves(y_true: Sequence[int], scores: Mapping[str, Sequence[float]], 
     pr_ax.axhline(y_true.mean(), ls=":", color="grey", label=f"chance ({y_true.mean():.3f})")
     roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
     pr_ax.set(xlabel="recall", ylabel="precision", title="Precision-recall")
-    for ax in (roc_ax, pr_ax):
-        ax.legend(fontsize="small", loc="lower right" if ax is roc_ax else "upper right")
+    for ax in (roc_ax, pr_ax):  # below the axes: inside, a legend would sit on the curves
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=1, frameon=False)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -162,22 +209,29 @@ def series_with_windows(
 
 def score_distribution(
     scores: Sequence[float], labels: Sequence[int], threshold: float | None = None, *,
-    title: str = "Anomaly-score distribution", log: bool = True, ax: Axes | None = None,
+    title: str = "Anomaly-score distribution", log: bool = False, ax: Axes | None = None,
 ) -> Figure:
-    """Histogram of scores for normal vs anomalous points, with the decision threshold."""
+    """Histogram of scores for normal vs anomalous points, with the decision threshold.
+
+    Each group is normalised on its own (densities), so the small anomalous group stays visible beside the
+    large normal one; positive scores, which span orders of magnitude, are binned on a log axis so that
+    the normal mass is not squeezed into the first bin. ``log`` puts the density axis on a log scale too.
+    """
     fig, ax = _axes(ax, (7, 4))
-    df = pd.DataFrame({"score": np.asarray(scores, dtype=float),
+    values = np.asarray(scores, dtype=float)
+    df = pd.DataFrame({"score": values,
                        "label": np.where(np.asarray(labels) == 1, "in anomaly window", "normal")})
     order = [h for h in ("normal", "in anomaly window") if (df["label"] == h).any()]
-    sns.histplot(df, x="score", hue="label", hue_order=order, bins=60, stat="density", common_norm=False,
-                 log_scale=(False, log), element="step", ax=ax)
+    log_x = bool(len(values)) and bool((values > 0).all())
+    sns.histplot(df, x="score", hue="label", hue_order=order, bins=50, stat="density", common_norm=False,
+                 log_scale=(log_x, log), element="step", ax=ax)
     if threshold is not None:
         ax.axvline(threshold, color="black", ls="--", label=f"threshold {threshold:.3g}")
         legend = ax.get_legend()  # keep seaborn's own handle/label pairs: hard-coded names can swap
         ax.legend(handles=[*legend.legend_handles, ax.lines[-1]],
                   labels=[*(t.get_text() for t in legend.get_texts()), f"threshold {threshold:.3g}"],
-                  fontsize="small")
-    ax.set(title=title)
+                  fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False)
+    ax.set(title=title, ylabel="density (each group on its own)")
     fig.tight_layout()
     return fig
 

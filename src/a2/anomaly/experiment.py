@@ -4,11 +4,11 @@ The recipe, identical for the primary series and for every series of the multi-s
 
 1. :func:`a2.anomaly.series.prepare` (regular grid, labels, optional downsampling, chronological
    split, features, scaler on normal training rows);
-2. each architecture trained with :func:`a2.training.fit` on normal training windows, keeping the
-   epoch with the lowest reconstruction loss on *normal validation windows* (a criterion computed
-   on hundreds of windows, which a single labelled window cannot swing);
-3. **selection**: the architecture with the lowest validation reconstruction loss (value channel,
-   normal windows), for the same reason;
+2. each architecture built and trained by the *notebook's* code (a :class:`Trainer` holds its model
+   builder and training loop, so an edited cell is what runs, here and in worker processes) on normal
+   training windows, keeping the epoch with the lowest **validation value MSE** (see
+   :data:`LOSS_DEFINITIONS`), a mean over hundreds of windows that one labelled window cannot swing;
+3. **selection**: the architecture with the lowest validation value MSE, for the same reason;
 4. **threshold rule**: step scores smoothed by a centred rolling median over one window, then the
    threshold that maximises the mean of point-wise and event-wise F1 on the validation part;
 5. test: the chosen model at that threshold, beside the mean-level reference
@@ -18,7 +18,7 @@ The recipe, identical for the primary series and for every series of the multi-s
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -33,10 +33,21 @@ from a2.anomaly import reconstruction_scores as scores
 from a2.anomaly.series import Prepared, WindowDataset, prepare
 from a2.parallel import run_jobs
 from a2.progress import progress
-from a2.training import History, TrainConfig, fit
+from a2.training import History, TrainConfig
 
 REFERENCE = "reference"
-SELECTION_RULE = "lowest reconstruction loss (value channel) on normal validation windows"
+SELECTION_RULE = "lowest validation value MSE (value channel, normal validation windows)"
+# Every loss the notebook, the results and the report show, by name: one definition per name.
+LOSS_DEFINITIONS = {
+    "training loss": "the objective minimised: MSE over all features of a window (plus beta x KL for the VAE), "
+                     "mean over the normal training windows of an epoch",
+    "validation loss": "the same objective on the normal validation windows, after each epoch, in eval mode",
+    "validation value MSE": "MSE of the value channel only, on the normal validation windows, in eval mode and fp32: "
+                            "what early stopping, keep-best and the selection of an architecture compare",
+    "reconstruction MSE (part)": "MSE over all features of every stride-1 window of a part (train, validation or "
+                                 "test), labelled windows included; 'normal windows' leaves out windows that touch "
+                                 "a labelled row",
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,7 @@ class Recipe:
     bounded: bool = True  # outputs squashed into the normal training range (see models.Autoencoder)
     range_margin: float = 0.1  # that range widened by this share of it on each side
     curves: bool = True  # per-epoch accuracy/F1 at the threshold rule (one scoring pass per epoch)
+    arithmetic: Mapping[str, str] = field(default_factory=dict)  # model -> "fp32"/"bf16"/"fp16"; missing = fp32
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -75,41 +87,65 @@ class Recipe:
                      if self.smooth_steps > 1 else "")
         return f"{smoothing}max {scores.THRESHOLD_OBJECTIVES[self.threshold_objective]} on the validation part"
 
-    def train_config(self, progress: bool = True) -> TrainConfig:
+    def train_config(self, model: str, progress: bool = True) -> TrainConfig:
+        """The optimisation settings of ``model``; early stopping and keep-best watch the validation value MSE."""
         return TrainConfig(epochs=self.epochs, lr=self.lr, patience=self.patience, weight_decay=self.weight_decay,
-                           monitor="val_loss", mode="min", progress=progress, arithmetic="fp32")
+                           monitor="val_value_mse", mode="min", progress=progress,
+                           arithmetic=self.arithmetic.get(model, "fp32"))
 
 
-def train_autoencoder(name: str, prep: Prepared, recipe: Recipe, *, device: torch.device | str = "cpu",
-                      progress: bool = True) -> tuple[nn.Module, History]:
-    """Model ``name`` trained on normal training windows; best epoch = lowest normal validation loss."""
-    torch.manual_seed(recipe.seed)
-    window = recipe.window
-    normal_train = prep.normal_rows("train")
-    bounds = models.output_range(prep.x[normal_train], recipe.range_margin) if recipe.bounded else {}
-    model = models.build_model(name, window=window, n_features=prep.x.shape[1], **bounds)
-    train_ds = WindowDataset(prep.x, window, stride=recipe.stride, usable=normal_train)
-    val_ds = WindowDataset(prep.x, window, stride=1, usable=prep.normal_rows("val"))
+def window_loaders(prep: Prepared, recipe: Recipe) -> tuple[DataLoader, DataLoader]:
+    """Normal training windows (shuffled, seeded, every ``recipe.stride`` rows) and every normal validation window."""
+    train_ds = WindowDataset(prep.x, recipe.window, stride=recipe.stride, usable=prep.normal_rows("train"))
+    val_ds = WindowDataset(prep.x, recipe.window, stride=1, usable=prep.normal_rows("val"))
     generator = torch.Generator().manual_seed(recipe.seed)
-    train_loader = DataLoader(train_ds, batch_size=recipe.batch_size, shuffle=True, generator=generator)
-    val_loader = DataLoader(val_ds, batch_size=512)
-    epoch_end = None
-    if recipe.curves:
-        parts = {k: prep.parts[k] for k in ("train", "val")}
-        epoch_end = scores.make_epoch_end(prep.x, prep.labels, parts, window, channels=recipe.channels, device=device,
-                                          smooth_steps=recipe.smooth_steps, objective=recipe.threshold_objective)
-    history = fit(model, train_loader, val_loader, loss_fn=models.reconstruction_loss(model),
-                  config=recipe.train_config(progress), device=device, epoch_end=epoch_end)
-    return model.eval(), history
+    return (DataLoader(train_ds, batch_size=recipe.batch_size, shuffle=True, generator=generator),
+            DataLoader(val_ds, batch_size=512))
+
+
+@dataclass(frozen=True)
+class Trainer:
+    """The notebook's code the recipe runs: its model builder, output-range helper and training loop.
+
+    * ``build(name, window=, n_features=, **bounds)``: a model of architecture ``name``;
+    * ``output_range(rows, margin)``: the ``out_low``/``out_high`` bounds from normal training rows;
+    * ``train(model, (train_loader, val_loader), cfg, channels=, device=, epoch_end=)``: a :class:`History`,
+      the model left at its kept epoch.
+
+    Passing them in (rather than importing the package copy) is what lets an edited notebook cell train
+    the edited model, in this process and in spawned workers alike (:mod:`a2.parallel` pickles by value).
+    """
+
+    build: Callable[..., nn.Module]
+    output_range: Callable[..., dict[str, tuple[float, ...]]]
+    train: Callable[..., History]
+
+    def __call__(self, name: str, prep: Prepared, recipe: Recipe, *, device: torch.device | str = "cpu",
+                 progress: bool = True) -> tuple[nn.Module, History]:
+        """Model ``name`` trained on the normal training windows of ``prep`` by the recipe."""
+        torch.manual_seed(recipe.seed)
+        normal_train = prep.normal_rows("train")
+        bounds = self.output_range(prep.x[normal_train], recipe.range_margin) if recipe.bounded else {}
+        model = self.build(name, window=recipe.window, n_features=prep.x.shape[1], **bounds)
+        epoch_end = None
+        if recipe.curves:
+            parts = {k: prep.parts[k] for k in ("train", "val")}
+            epoch_end = scores.make_epoch_end(prep.x, prep.labels, parts, recipe.window, channels=recipe.channels,
+                                              device=device, smooth_steps=recipe.smooth_steps,
+                                              objective=recipe.threshold_objective)
+        history = self.train(model, window_loaders(prep, recipe), recipe.train_config(name, progress),
+                             channels=recipe.channels, device=device, epoch_end=epoch_end)
+        return model.eval(), history
 
 
 @torch.no_grad()
-def reconstruction_loss(model: nn.Module, prep: Prepared, part: str, window: int, *, normal_only: bool = False,
-                        channels: Sequence[int] | None = None) -> float:
-    """Mean squared reconstruction error over the stride-1 windows lying inside ``part``.
+def reconstruction_mse(model: nn.Module, prep: Prepared, part: str, window: int, *, normal_only: bool = False,
+                       channels: Sequence[int] | None = None) -> float:
+    """Mean squared reconstruction error (a float) over the stride-1 windows lying inside ``part``, in fp32.
 
-    ``normal_only`` keeps windows without a labelled row (the selection criterion); ``channels``
-    restricts the error to some features (default: all, i.e. the training loss without the VAE's KL).
+    ``normal_only`` keeps windows without a labelled row; ``channels`` restricts the error to some
+    features (default: all). With ``part="val"``, ``normal_only`` and the value channel this is the
+    validation value MSE of :data:`LOSS_DEFINITIONS`.
     """
     usable = np.zeros(len(prep.x), dtype=bool)
     usable[prep.parts[part]] = True
@@ -134,8 +170,8 @@ class Evaluation:
     name: str
     scores: dict[str, np.ndarray]
     threshold: float
-    metrics: dict[str, dict[str, Any]]  # part -> detection metrics plus "loss" and "loss_normal"
-    selection_loss: float  # value-channel loss on normal validation windows: what selection compares
+    metrics: dict[str, dict[str, Any]]  # part -> detection metrics plus "loss" and "loss_normal" (reconstruction MSE)
+    selection_loss: float  # the validation value MSE: what selection compares
 
 
 def evaluate(name: str, model: nn.Module, prep: Prepared, recipe: Recipe,
@@ -148,10 +184,10 @@ def evaluate(name: str, model: nn.Module, prep: Prepared, recipe: Recipe,
     metrics = {}
     for k, sl in prep.parts.items():
         m = scores.detection_metrics(part_scores[k], y[sl], threshold)
-        m["loss"] = reconstruction_loss(model, prep, k, recipe.window)
-        m["loss_normal"] = reconstruction_loss(model, prep, k, recipe.window, normal_only=True)
+        m["loss"] = reconstruction_mse(model, prep, k, recipe.window)
+        m["loss_normal"] = reconstruction_mse(model, prep, k, recipe.window, normal_only=True)
         metrics[k] = m
-    selection = reconstruction_loss(model, prep, "val", recipe.window, normal_only=True, channels=recipe.channels)
+    selection = reconstruction_mse(model, prep, "val", recipe.window, normal_only=True, channels=recipe.channels)
     return Evaluation(name, part_scores, threshold, metrics, selection)
 
 
@@ -175,18 +211,23 @@ class SeriesRun:
         return self.evaluations[REFERENCE]
 
     def table(self, part: str = "val") -> pd.DataFrame:
-        """Per model: the metrics of ``part`` plus parameters and training facts (reference last)."""
-        cols = ["loss", "loss_normal", "accuracy", "precision", "recall", "f1", "event_f1", "false_alarm_events",
-                "roc_auc", "pr_auc", "threshold"]
+        """Per model: the metrics of ``part`` plus parameters and training facts (reference last).
+
+        Loss columns are named for their definition in :data:`LOSS_DEFINITIONS`.
+        """
+        cols = {"loss": "reconstruction MSE", "loss_normal": "reconstruction MSE, normal windows",
+                "accuracy": "accuracy", "precision": "precision", "recall": "recall", "f1": "point F1",
+                "event_f1": "event F1", "false_alarm_events": "false-alarm events", "roc_auc": "ROC-AUC",
+                "pr_auc": "PR-AUC", "threshold": "threshold"}
         rows = {}
         for name, ev in self.evaluations.items():
-            row = {k: ev.metrics[part][k] for k in cols}
+            row = {label: ev.metrics[part][k] for k, label in cols.items()}
             if part == "val":
-                row["selection loss"] = ev.selection_loss
+                row["validation value MSE"] = ev.selection_loss
             if name in self.histories:
                 h = self.histories[name]
                 row.update({"params": self.trained[name].n_params(), "epochs run": len(h), "best epoch": h.best_epoch,
-                            "lowest val loss": min(h["val_loss"]), "train time (s)": h.train_time_s})
+                            "stopped early": h.stopped_early, "train time (s)": h.train_time_s})
             rows[name if name != REFERENCE else "(reference) training mean"] = row
         return pd.DataFrame(rows).T
 
@@ -199,14 +240,13 @@ def select(evaluations: dict[str, Evaluation]) -> str:
     return min(candidates, key=lambda k: candidates[k].selection_loss)
 
 
-def run_series(prep: Prepared, recipe: Recipe, *, device: torch.device | str = "cpu",
+def run_series(prep: Prepared, recipe: Recipe, trainer: Trainer, *, device: torch.device | str = "cpu",
                progress: bool = True) -> SeriesRun:
-    """Train every architecture of the recipe on ``prep``, evaluate, select, and add the reference."""
+    """Train every architecture of the recipe on ``prep`` with ``trainer``, evaluate, select, add the reference."""
     start = time.perf_counter()
     run = SeriesRun(prep)
     for name in recipe.models:
-        run.trained[name], run.histories[name] = train_autoencoder(name, prep, recipe, device=device,
-                                                                   progress=progress)
+        run.trained[name], run.histories[name] = trainer(name, prep, recipe, device=device, progress=progress)
         run.evaluations[name] = evaluate(name, run.trained[name], prep, recipe, device)
     run.best = select(run.evaluations)
     run.evaluations[REFERENCE] = evaluate(REFERENCE, models.MeanBaseline(), prep, recipe, device)
@@ -281,7 +321,7 @@ def _reason(message: str) -> str:
     return message.split(";")[0]
 
 
-def multi_series(prepared: dict[str, Prepared], recipe: Recipe, *, device: torch.device | str = "cpu",
+def multi_series(prepared: dict[str, Prepared], recipe: Recipe, trainer: Trainer, *, device: torch.device | str = "cpu",
                  rules: tuple[Sequence[int], Sequence[str]] | None = None, show_progress: bool = True,
                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The recipe on every prepared series: test point F1 and event F1 per model, one row per series.
@@ -291,7 +331,7 @@ def multi_series(prepared: dict[str, Prepared], recipe: Recipe, *, device: torch
     """
     rows, ablations = [], []
     for name, prep in progress(prepared.items(), desc="series", total=len(prepared), disable=not show_progress):
-        run = run_series(prep, recipe, device=device, progress=False)
+        run = run_series(prep, recipe, trainer, device=device, progress=False)
         if rules is not None:
             ablations.append(rule_ablation(run, recipe, *rules, device=device).assign(series=name))
         row: dict[str, Any] = {"series": name, "chosen": run.best, "rows": len(prep.frame),
@@ -304,23 +344,24 @@ def multi_series(prepared: dict[str, Prepared], recipe: Recipe, *, device: torch
     return pd.DataFrame(rows).set_index("series"), pd.concat(ablations) if ablations else pd.DataFrame()
 
 
-def _multi_series_one_seed(prepared: dict[str, Prepared], recipe: Recipe, seed: int, device: str,
+def _multi_series_one_seed(prepared: dict[str, Prepared], recipe: Recipe, trainer: Trainer, seed: int, device: str,
                            rules: tuple[Sequence[int], Sequence[str]] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One seed of :func:`multi_series_seeds` (module level, so that a worker process can run it)."""
-    table, ablation = multi_series(prepared, replace(recipe, seed=seed), device=device, rules=rules,
+    """One seed of :func:`multi_series_seeds` (the job a worker process runs)."""
+    table, ablation = multi_series(prepared, replace(recipe, seed=seed), trainer, device=device, rules=rules,
                                    show_progress=False)
     return table.assign(seed=seed), ablation.assign(seed=seed)
 
 
-def multi_series_seeds(prepared: dict[str, Prepared], recipe: Recipe, seeds: Sequence[int], *,
+def multi_series_seeds(prepared: dict[str, Prepared], recipe: Recipe, trainer: Trainer, seeds: Sequence[int], *,
                        device: torch.device | str = "cpu", rules: tuple[Sequence[int], Sequence[str]] | None = None,
                        workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`multi_series` once per seed (initial weights and batch order), the tables stacked with a
     ``seed`` column; with one or two windows per part, a single seed can swing a mean by a whole window.
 
-    ``workers > 1`` runs seeds in parallel processes (:func:`a2.parallel.run_jobs`; CPU only).
+    ``workers > 1`` runs seeds in parallel processes (:func:`a2.parallel.run_jobs`; CPU only), which receive
+    the ``trainer`` (the notebook's builder and loop) by value.
     """
-    jobs = [(prepared, recipe, seed, str(device), rules) for seed in seeds]
+    jobs = [(prepared, recipe, trainer, seed, str(device), rules) for seed in seeds]
     results = run_jobs(_multi_series_one_seed, jobs, workers=workers if str(device) == "cpu" else 1, desc="seeds")
     return pd.concat([t for t, _ in results]), pd.concat([a for _, a in results])
 

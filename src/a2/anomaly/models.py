@@ -1,11 +1,13 @@
+# Generated from part_2_autoencoder.ipynb by `make export` (python -m a2.notebooks export): edit the
+# notebook's '#@save a2.anomaly.models' cells, not this file; tests/test_exports.py checks they agree.
 """Autoencoders for multivariate time-series windows: dense, Conv1D, LSTM and a small dense VAE.
 
 Every model maps a batch of windows ``(batch, window, features)`` to a reconstruction of the same
-shape, so they are interchangeable in :func:`a2.training.fit` (the dataset yields ``(x, x)``) and
-in the scoring code. Each has a small ``@dataclass`` config extending :class:`WindowConfig`
-(``window``, ``n_features`` and the optional output range); :func:`build_model` makes one from a
-registry name, and :func:`load_model` rebuilds one from a saved ``{"name", "config", "state_dict"}``
-payload.
+shape, so they are interchangeable in the training loop and the scoring code; ``model.loss(output,
+target)`` is the objective it is trained on. Each has a small ``@dataclass`` config extending
+:class:`WindowConfig` (``window``, ``n_features`` and the optional output range); :func:`build_model`
+makes one from a registry name, and :func:`load_model` rebuilds one from a saved ``{"name", "config",
+"state_dict"}`` payload.
 
 The anomaly score is the reconstruction error: the models only see normal data during training,
 so windows they reconstruct badly are the unusual ones.
@@ -41,7 +43,7 @@ class WindowConfig:
 
 
 class Autoencoder(nn.Module):
-    """Common base: shape checks, parameter count, the bounded output, and an optional extra loss (VAE's KL).
+    """Common base: shape checks, parameter count, the bounded output, and the training objective.
 
     **Bounded output.** With ``out_low``/``out_high`` set in its config (one value per feature, in
     scaled units), a model squashes its reconstruction into that range with a sigmoid, like the
@@ -66,14 +68,9 @@ class Autoencoder(nn.Module):
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
-    def extra_loss(self) -> torch.Tensor:
-        """Regulariser added to the reconstruction loss by :func:`reconstruction_loss`; 0 by default."""
-        return torch.zeros((), device=next(self.parameters()).device)
-
-
-# ---------------------------------------------------------------------------------------------
-# Dense autoencoder: flattens the window, an MLP bottleneck, and back.
-# ---------------------------------------------------------------------------------------------
+    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The training objective: MSE over every feature of the window, in fp32 whatever the arithmetic."""
+        return F.mse_loss(output.float(), target.float())
 
 
 @dataclass
@@ -106,11 +103,6 @@ class DenseAE(Autoencoder):
         _check_input(x, self.cfg.window, self.cfg.n_features, type(self).__name__)
         z = self.encoder(x.flatten(1))
         return self.bound(self.decoder(z).view_as(x))
-
-
-# ---------------------------------------------------------------------------------------------
-# Conv1D autoencoder: strided convolutions down, transposed convolutions up.
-# ---------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -151,11 +143,6 @@ class ConvAE(Autoencoder):
         return self.bound(h[..., : self.cfg.window].transpose(1, 2))  # each stride-2 block rounds up: crop back
 
 
-# ---------------------------------------------------------------------------------------------
-# LSTM autoencoder: encode the sequence to one vector, repeat it, decode step by step.
-# ---------------------------------------------------------------------------------------------
-
-
 @dataclass
 class LSTMAEConfig(WindowConfig):
     hidden: int = 32
@@ -180,11 +167,6 @@ class LSTMAE(Autoencoder):
         z = self.to_latent(h[-1])  # last layer's final state summarises the window
         out, _ = self.decoder(z.unsqueeze(1).expand(-1, self.cfg.window, -1))
         return self.bound(self.head(out))
-
-
-# ---------------------------------------------------------------------------------------------
-# Dense VAE: the dense AE with a Gaussian latent and a KL term.
-# ---------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -212,11 +194,12 @@ class DenseVAE(Autoencoder):
         h = self.encoder(x.flatten(1))
         mu, logvar = self.mu(h), self.logvar(h).clamp(-10, 10)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu
-        self._kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1).mean()
+        self._kl = -0.5 * (1 + logvar.float() - mu.float().pow(2) - logvar.float().exp()).sum(1).mean()
         return self.bound(self.decoder(z).view_as(x))
 
-    def extra_loss(self) -> torch.Tensor:
-        return self.cfg.beta * self._kl
+    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """MSE plus ``beta`` times the KL divergence of the code of the last forward pass from N(0, I)."""
+        return super().loss(output, target) + self.cfg.beta * self._kl
 
 
 class MeanBaseline(nn.Module):
@@ -230,13 +213,9 @@ class MeanBaseline(nn.Module):
         return torch.zeros_like(x)
 
 
-# ---------------------------------------------------------------------------------------------
-# Registry
-# ---------------------------------------------------------------------------------------------
-
 MODELS: dict[str, type[Autoencoder]] = {"dense": DenseAE, "conv1d": ConvAE, "lstm": LSTMAE, "vae": DenseVAE}
 CONFIGS: dict[str, type[WindowConfig]] = {"dense": DenseAEConfig, "conv1d": ConvAEConfig, "lstm": LSTMAEConfig,
-                            "vae": DenseVAEConfig}
+                                          "vae": DenseVAEConfig}
 
 
 def make_config(name: str, **overrides: Any) -> WindowConfig:
@@ -290,17 +269,8 @@ def load_model(payload: Mapping[str, Any]) -> Autoencoder:
     return model.eval()
 
 
-def reconstruction_loss(model: Autoencoder):
-    """``loss_fn(output, target)`` for :func:`a2.training.fit`: MSE plus the model's extra term."""
-
-    def loss_fn(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return F.mse_loss(output.float(), target.float()) + model.extra_loss()
-
-    return loss_fn
-
-
 __all__ = [
     "CONFIGS", "MODELS", "Autoencoder", "ConvAE", "ConvAEConfig", "DenseAE", "DenseAEConfig", "DenseVAE",
     "DenseVAEConfig", "LSTMAE", "LSTMAEConfig", "MeanBaseline", "build_model", "load_model", "make_config",
-    "model_payload", "output_range", "reconstruction_loss",
+    "model_payload", "output_range",
 ]

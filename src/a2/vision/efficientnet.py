@@ -1,3 +1,5 @@
+# Generated from bonus/efficientnet.ipynb by `make export` (python -m a2.notebooks export): edit the
+# notebook's '#@save a2.vision.efficientnet' cells, not this file; tests/test_exports.py checks they agree.
 """EfficientNet (Tan & Le, 2019): MBConv blocks with squeeze-excitation and compound scaling.
 
 The B0 baseline is a table of seven stages of inverted-residual (MBConv) blocks. Compound scaling

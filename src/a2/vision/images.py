@@ -68,7 +68,14 @@ def _natural_key(path: Path) -> tuple:
 
 def list_images(root: str | Path, classes: Sequence[str] = DEFAULT_CLASSES,
                 limit_per_class: int | None = None) -> list[tuple[Path, int]]:
-    """``(path, label)`` for every image under ``root/<class>/``, in natural file order."""
+    """``(path, label)`` of the images under ``root/<class>/``, in natural order.
+
+    Only the first ``limit_per_class`` of each class when given (a whole number of at least 1).
+    """
+    if limit_per_class is not None and (isinstance(limit_per_class, bool) or not isinstance(limit_per_class, int)
+                                        or limit_per_class < 1):
+        raise ImageFolderError(f"limit_per_class={limit_per_class!r} is not a number of images to keep per class",
+                               "pass a whole number of images per class of at least 1, or None for all of them")
     root = Path(root)
     if not root.is_dir():
         raise ImageFolderError(f"image folder {root} does not exist",
@@ -100,20 +107,32 @@ def decode(path: str | Path, data: bytes | None = None, size: int | None = None)
         raise ImageFolderError(f"cannot decode image {path}: {err}", "delete or replace the file and rerun") from err
 
 
-_CACHE_VERSION = "v2"
+_CACHE_VERSION = "v3"  # v3: the cache holds a checksum of its decoded content
+
+
+def content_checksum(images: np.ndarray, labels: np.ndarray) -> str:
+    """sha256 of the decoded pixels and labels (with their shapes), stored beside them in the cache."""
+    digest = hashlib.sha256(f"{images.shape}|{images.dtype}|{labels.shape}|{labels.dtype}".encode())
+    digest.update(np.ascontiguousarray(images).tobytes())
+    digest.update(np.ascontiguousarray(labels).tobytes())
+    return digest.hexdigest()
 
 
 def _read_cache(cache: Path, files: list[str], shas: list[str], size: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(images, labels)`` from an ``.npz`` cache if it is readable and is for exactly these files; else None."""
+    """``(images, labels)`` from an ``.npz`` cache if it is readable, is for exactly these files and its
+    content matches its stored checksum (a valid archive with rewritten pixels does not); else None."""
     try:
         with np.load(cache, allow_pickle=False) as blob:
-            images, labels = blob["images"], blob["labels"]
+            images, labels, checksum = blob["images"], blob["labels"], str(blob["content_sha256"])
             same = blob["files"].tolist() == files and blob["sha256"].tolist() == shas
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
         warnings.warn(f"image cache {cache} is unreadable ({err}); rebuilding it", stacklevel=3)
         return None
     if not same or images.shape != (len(files), 3, size, size) or labels.shape != (len(files),):
         warnings.warn(f"image cache {cache} does not match the images; rebuilding it", stacklevel=3)
+        return None
+    if content_checksum(images, labels) != checksum:
+        warnings.warn(f"image cache {cache} holds other pixels than it was written with; rebuilding it", stacklevel=3)
         return None
     return images, labels
 
@@ -124,8 +143,11 @@ def load_folder(root: str | Path, classes: Sequence[str] = DEFAULT_CLASSES, *, s
     """Decode every image under ``root`` (or the first ``limit_per_class`` per class), cached; drop duplicates.
 
     The cache (``cache_dir``; ``"auto"``: :func:`a2.runtime.cache_dir`; None: no cache) is keyed by the sha256 of every
-    file's bytes, the labels and ``size``.
+    file's bytes, the labels and ``size``, and holds a checksum of its decoded content.
     """
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ImageFolderError(f"size={size!r} is not an image size in pixels",
+                               "pass a whole number of at least 1 (the images are resized to size x size; 64 here)")
     root = Path(root)
     items = list_images(root, classes, limit_per_class)
     raws = [path.read_bytes() for path, _ in items]
@@ -145,7 +167,8 @@ def load_folder(root: str | Path, classes: Sequence[str] = DEFAULT_CLASSES, *, s
         labels = torch.tensor(labels_list, dtype=torch.long)
         if cache is not None:
             blob = {"images": images.numpy(), "labels": labels.numpy(), "files": np.array(files),
-                    "sha256": np.array(shas)}
+                    "sha256": np.array(shas), "content_sha256": np.array(content_checksum(images.numpy(),
+                                                                                         labels.numpy()))}
             atomic_write(cache, lambda tmp: _savez(tmp, blob))
     data = ImageData(images, labels, list(classes), files, shas)
     return drop_duplicates(data) if dedupe else data

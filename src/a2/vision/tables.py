@@ -7,20 +7,16 @@ the same tables from the same code.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
 
+from a2.params import count_on_meta
 from a2.vision.experiment import Outcome
 from a2.vision.images import ImageData, IndexSplit
-from a2.vision.models import (
-    DISPLAY_NAMES,
-    PUBLISHED_PARAMS,
-    canonical_params,
-    stored_label,
-    variant_label,
-    variant_params,
-)
+from a2.vision.models import DISPLAY_NAMES, PUBLISHED_PARAMS, stored_label, variant_label
+from a2.vision.spec import ModelSpec
 
 Runs = Mapping[str, Outcome] | Mapping[str, Mapping[str, Any]]
 
@@ -62,15 +58,21 @@ def per_class_table(outcomes: Runs) -> pd.DataFrame:
                       for n, o in outcomes.items()}, names=["model", "class"])
 
 
-def size_table(sizes: Mapping[str, Mapping[str, Any]], num_classes: int = 3) -> pd.DataFrame:
-    """Canonical (counted on ``meta``), published and trained parameter counts for each model in ``sizes``."""
+def size_table(specs: Mapping[str, ModelSpec]) -> pd.DataFrame:
+    """Canonical (counted on ``meta``), published and trained parameter counts for each model in ``specs``.
+
+    Both counts come from the spec's own class (a notebook's cell, where it defines one), at the
+    config's ``canonical()`` setting and at the trained one.
+    """
     rows = {}
-    for name, overrides in sizes.items():
-        trained = variant_params(name, {"num_classes": num_classes, **overrides})
-        rows[DISPLAY_NAMES[name]] = {"canonical (1000 classes, 224 px)": canonical_params(name),
-                                     "published": PUBLISHED_PARAMS[name],
-                                     f"trained here ({num_classes} classes, 64 px)": trained,
-                                     "trained variant": variant_label(name, overrides, trained)}
+    for name, spec in specs.items():
+        canonical = count_on_meta(lambda spec=spec: spec.model_cls(type(spec.config).canonical()))
+        trained = count_on_meta(lambda spec=spec: spec.model_cls(spec.config))
+        config = asdict(spec.config)
+        rows[DISPLAY_NAMES.get(name, name)] = {
+            "canonical (1000 classes, 224 px)": canonical, "published": PUBLISHED_PARAMS.get(name),
+            f"trained here ({config.get('num_classes')} classes, 64 px)": trained,
+            "trained variant": variant_label(name, config, trained)}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 

@@ -1,3 +1,5 @@
+# Generated from bonus/vit.ipynb by `make export` (python -m a2.notebooks export): edit the
+# notebook's '#@save a2.vision.vit' cells, not this file; tests/test_exports.py checks they agree.
 """Vision Transformer (Dosovitskiy et al., 2021), with optional small-data techniques.
 
 The paper's model: cut the image into PxP patches, embed each linearly, prepend a learnable class
