@@ -16,7 +16,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,27 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def current_umask() -> int:
+    """The process umask (read without changing it where /proc allows; else set and restored at once)."""
+    with suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def keep_mode(tmp: Path, target: Path) -> None:
+    """Give ``tmp`` the mode of the ``target`` it will replace, or the umask default of a new file:
+    ``mkstemp`` creates 0600, which would turn a README or results file private after an atomic write."""
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mode = 0o666 & ~current_umask()
+    os.chmod(tmp, mode)
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; fsync it and rename it over ``path`` if the block succeeds."""
@@ -81,6 +102,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        keep_mode(tmp_path, path)
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
         try:

@@ -38,9 +38,20 @@ class Profile:
     fn: float
     fp: float
 
+    def __post_init__(self) -> None:
+        weights = (self.tp, self.fn, self.fp)
+        finite = all(isinstance(w, (int, float)) and np.isfinite(w) and w >= 0 for w in weights)
+        if not finite or self.tp + self.fn <= 0:
+            raise NABScoreError(f"profile {self.name!r} has weights tp={self.tp!r}, fn={self.fn!r}, fp={self.fp!r}",
+                                "use finite, non-negative weights with tp + fn > 0, as in NAB's profiles.json")
+
     @classmethod
     def from_config(cls, name: str, weights: Mapping[str, float]) -> Profile:
-        return cls(name, float(weights["tpWeight"]), float(weights["fnWeight"]), float(weights["fpWeight"]))
+        try:
+            return cls(name, float(weights["tpWeight"]), float(weights["fnWeight"]), float(weights["fpWeight"]))
+        except (KeyError, TypeError, ValueError) as err:
+            raise NABScoreError(f"profile {name!r}: CostMatrix {weights!r} lacks a numeric {err}",
+                                "give tpWeight, fnWeight and fpWeight as numbers") from None
 
 
 def load_profiles(root: str | os.PathLike[str] | None = None) -> dict[str, Profile]:
@@ -219,6 +230,9 @@ def sweep(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels],
 
 def normalise(raw: float, n_windows: int, profile: Profile) -> float:
     """0 = flag nothing (``-A_FN`` per window), 100 = every window caught at its left edge."""
+    if n_windows <= 0:
+        raise NABScoreError("no labelled anomaly window among the scored files, so the score cannot be normalised",
+                            "score files that include labelled windows (check labels/combined_windows.json)")
     null, perfect = -profile.fn * n_windows, profile.tp * n_windows
     return 100.0 * (raw - null) / (perfect - null)
 
