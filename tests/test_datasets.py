@@ -225,7 +225,7 @@ def copy_nab(tmp_path, monkeypatch):
     (lambda d: __import__("shutil").rmtree(d / "labels"), "lacks labels/combined_windows.json"),
     (lambda d: (d / "labels" / "combined_windows.json").write_text('{"a.csv": [["2014-'), "not valid JSON"),
     (lambda d: (d / "config" / "profiles.json").write_text('{"standard": {"CostMatrix": {"tpWeight": 1}}}'),
-     "profile 'standard' lacks numeric CostMatrix fnWeight"),
+     "profile 'standard' lacks a finite, non-negative CostMatrix fnWeight"),
 ])
 def test_damaged_nab_copy_names_the_problem(isolated, tmp_path, monkeypatch, damage, message):
     if NAB_MIRROR is None:

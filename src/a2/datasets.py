@@ -132,7 +132,7 @@ def check_nab_windows(raw: object, path: Path, files: Iterable[str] | None = Non
         for start_text, end_text in windows:
             start, end = _timestamp(start_text), _timestamp(end_text)
             if start is None or end is None:
-                raise DataError(f"{path}: window [{start_text!r}, {end_text!r}] of {name} is not two "
+                raise DataError(f"{path}: malformed window [{start_text!r}, {end_text!r}] of {name}: not two "
                                 f"'YYYY-MM-DD HH:MM:SS' timestamps", fix)
             if start > end:
                 raise DataError(f"{path}: window [{start_text}, {end_text}] of {name} ends before it starts", fix)
@@ -189,8 +189,8 @@ def read_dataset_json(path: Path, name: str) -> object:
 def _check_nab(folder: Path) -> None:
     """Windows and profiles well formed, and one window entry per data file (see the two checks)."""
     windows, profiles = folder / "labels" / "combined_windows.json", folder / "config" / "profiles.json"
-    check_nab_windows(read_dataset_json(windows, "nab"), windows, nab_files(folder))
     check_nab_profiles(read_dataset_json(profiles, "nab") if profiles.is_file() else None, profiles)
+    check_nab_windows(read_dataset_json(windows, "nab"), windows, nab_files(folder))
 
 
 def _check_imdb(folder: Path) -> None:

@@ -127,8 +127,7 @@ def _meaning(key: str) -> tuple[str, float, float] | None:
     return None
 
 
-def _fix_for(stem: str) -> str:
-    return f"restore results/{stem}.json (git checkout) or rerun the notebook that writes it"
+_FIX = "restore it (git checkout) or rerun the notebook that writes it"
 
 
 def _checked(value: Any, stem: str, key: str, numeric: bool) -> Any:
@@ -137,14 +136,14 @@ def _checked(value: Any, stem: str, key: str, numeric: bool) -> Any:
     meaning = _meaning(key)
     if numeric or meaning is not None:
         if not _is_number(value):
-            raise ResultsError(f"results/{stem}.json: {key} is {value!r}, not a finite number", _fix_for(stem))
+            raise ResultsError(f"results/{stem}.json: {key} is {value!r}, not a finite number", _FIX)
         if meaning is not None:
             what, low, high = meaning
             if not low <= value <= high or (what == "a count" and value != int(value)):
                 raise ResultsError(f"results/{stem}.json: {key} is {value!r}, which cannot be {what}",
-                                   _fix_for(stem))
+                                   _FIX)
     elif not (isinstance(value, str) and value.strip()):
-        raise ResultsError(f"results/{stem}.json: {key} is {value!r}, not a name", _fix_for(stem))
+        raise ResultsError(f"results/{stem}.json: {key} is {value!r}, not a name", _FIX)
     return value
 
 
@@ -157,7 +156,7 @@ def _find(payload: Mapping[str, Any], dotted: str, stem: str, prefix: str = "") 
             return None
         if not isinstance(node, Mapping):
             raise ResultsError(f"results/{stem}.json: {walked} is {node!r}, not an object holding {key!r}",
-                               _fix_for(stem))
+                               _FIX)
         node = node.get(key)
         walked = f"{walked}.{key}" if walked else key
     return node
@@ -198,27 +197,28 @@ def table_lines(results: Mapping[str, Mapping[str, Any]], partial: bool = True) 
     if not isinstance(results, Mapping):
         raise ResultsError(f"the results are a {type(results).__name__}, not {{name: contents of results/name.json}}",
                            "pass load_all_results(folder), or a dict of that shape")
-    lines = []
+    lines: list[str] = []
+    missing: list[ResultsError] = []  # raised after the loop: a malformed value anywhere is named first
     for row in TABLE_ROWS:
         if row.stem not in results:
-            if partial:
-                continue
-            raise _missing(row.stem, "is missing")
+            missing.append(_missing(row.stem, "is missing"))
+            continue
         payload = results[row.stem]
         if not isinstance(payload, Mapping):
             raise ResultsError(f"results/{row.stem}.json holds a {type(payload).__name__}, not a JSON object",
-                               _fix_for(row.stem))
+                               _FIX)
         scope = _find(payload, f"models.{row.model}", row.stem) if row.model else payload
         key = f"models.{row.model}.{row.path}" if row.model else row.path
         value = None if scope is None else _find(scope, row.path, row.stem, f"models.{row.model}" if row.model else "")
         if value is None:
-            if partial:
-                continue
-            raise _missing(row.stem, f"lacks {key}")
+            missing.append(_missing(row.stem, f"lacks {key}"))
+            continue
         value = _checked(value, row.stem, key, numeric=row.fmt != "{}")
         reference = "" if row.reference is None else str(row.reference)
         commit = payload.get("git_commit", "")
         lines.append(f"| {row.part} | {_label(row, scope)} | {row.fmt.format(value)} | {reference} | {commit} |")
+    if missing and not partial:
+        raise missing[0]
     return lines
 
 
