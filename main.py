@@ -180,8 +180,9 @@ def check_kept_results(folder: Path, rewritten: set[str], partial: bool) -> None
     missing = sorted({row.stem for row in TABLE_ROWS} - rewritten - set(kept))
     if missing and not partial:
         writers = sorted({k for k, stem in RESULTS.items() if stem in missing})
-        raise ResultsError(f"{_rel(folder / (missing[0] + '.json'))} is missing and this run does not write it, so "
-                           f"the README table would lose its rows",
+        names = ", ".join(_rel(folder / f"{stem}.json") for stem in missing)
+        raise ResultsError(f"{names} {'is' if len(missing) == 1 else 'are'} missing and this run does not write "
+                           f"{'it' if len(missing) == 1 else 'them'}, so the README table would lose rows",
                            f"add {' '.join(writers)} to --only, or pass --partial")
 
 

@@ -96,7 +96,8 @@ _NAB_PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
 _NAB_WEIGHTS = ("tpWeight", "fnWeight", "fpWeight", "tnWeight")
 _CNN_COMMIT = "75bf2ffabd00f0742ecae3109a80e2a1c065fa10"
 _CNN_REPO = "cat_dog_food_images_classification_and_googleSVHN"
-_IMDB_REVIEWS_DIGEST = "4a887802878b183a84b2409fb3403b9648ce849ba6c6f28b5ec092e590fbd8d5"  # 50,000 reviews
+_IMDB_REVIEWS = 50_000
+_IMDB_REVIEWS_DIGEST = "4a887802878b183a84b2409fb3403b9648ce849ba6c6f28b5ec092e590fbd8d5"  # of the 50,000 reviews
 _IMDB_TARBALLS = (
     "md5:7c2ac02c03563afcf9b574c7e56c153a",  # the official aclImdb_v1.tar.gz
     "sha256:f36ec176e3e39d904adf557e938cc5f7709dc0d2ad2053ff062966d30d98459e",  # the course mirror's repack
@@ -204,7 +205,7 @@ def _check_imdb(folder: Path) -> None:
         if env_flag("A2_VERIFY_DATA", True):
             _check_hash(tarball, _IMDB_TARBALLS, "imdb")
         return
-    _check_tree(folder, "aclImdb/t*/[pn][oe]*/*_*.txt", (50_000, _IMDB_REVIEWS_DIGEST), "imdb",
+    _check_tree(folder, "aclImdb/t*/[pn][oe]*/*_*.txt", (_IMDB_REVIEWS, _IMDB_REVIEWS_DIGEST), "imdb",
                 content=env_flag("A2_VERIFY_DATA", True))
 
 

@@ -139,10 +139,32 @@ def write_json(path: str | os.PathLike[str], payload: Any) -> Path:
     return write_text(path, json.dumps(plain, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
+def not_a_file(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be read as a regular file ("does not exist", "is a folder", "is a character device
+    (like /dev/zero), not a regular file", ...), or None when it can. One wording for every input option."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as err:
+        return f"cannot be read ({err.strerror or err})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    kinds = ((stat.S_ISCHR, "a character device (like /dev/zero)"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISFIFO, "a pipe"), (stat.S_ISSOCK, "a socket"))
+    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+    return f"is {kind}, not a regular file"
+
+
 def read_json(path: str | os.PathLike[str], *, allow_nan: bool = False) -> Any:
     """Parse a JSON file (strictly: no NaN/Infinity tokens unless ``allow_nan``); :class:`DataError` names
     the file and line."""
     path = Path(path)
+    problem = not_a_file(path)
+    if problem is not None:  # before reading: /dev/zero would never end, a folder gives a puzzling error
+        raise DataError(f"{path} {problem}", "check the path")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as err:

@@ -384,8 +384,9 @@ def read_results(results_dir: str | os.PathLike[str], root: str | os.PathLike[st
     """
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
-        raise NABScoreError(f"results folder {results_dir} does not exist; pass the folder that holds "
-                            "<category>/<detector>_<name>.csv files")
+        what = "is not a folder" if results_dir.exists() else "does not exist"
+        raise NABScoreError(f"results folder {results_dir} {what}",
+                            "pass the folder that holds <category>/<detector>_<name>.csv files")
     detector = results_dir.resolve().name
     labels_all = corpus_labels(root)
     scores, labels = {}, {}
