@@ -219,11 +219,16 @@ def _run_one(pm: Any, path: Path, scratch: Path, fast: bool) -> None:
                              f"{_rel(scratch)}") from None
 
 
+def _key(root: Path) -> str:
+    """Names this output folder's lock and staging folders under ``build/run/``."""
+    return hashlib.sha256(str(root).encode()).hexdigest()[:12]
+
+
 @contextlib.contextmanager
 def exclusive(root: Path) -> Iterator[None]:
     """Refuse a second run into the same output folder while this one runs (the lock dies with the process)."""
     io.ensure_dir(SCRATCH)
-    lock_path = SCRATCH / f"{hashlib.sha256(str(root).encode()).hexdigest()[:16]}.lock"
+    lock_path = SCRATCH / f"{_key(root)}.lock"
     with open(lock_path, "a+", encoding="utf-8") as lock:
         if fcntl is not None:
             try:
@@ -248,8 +253,15 @@ def _snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
 
 def new_staging(root: Path) -> tuple[Path, dict[Path, tuple[int, int]]]:
     """A fresh staging folder under ``build/run/`` holding copies of ``root``'s results and weights, and its
-    snapshot (so that what the run wrote can be told from what was seeded)."""
-    staging = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=io.ensure_dir(SCRATCH)))
+    snapshot (so that what the run wrote can be told from what was seeded).
+
+    Called under :func:`exclusive`: the staging folders that failed or interrupted runs into ``root`` left
+    behind (kept for their tracebacks until now) are removed first, so they never pile up.
+    """
+    for old in SCRATCH.glob(f"{_key(root)}-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{_key(root)}-{time.strftime('%Y%m%d-%H%M%S')}-",
+                                    dir=io.ensure_dir(SCRATCH)))
     for sub in SEEDED:
         if (root / sub).is_dir():
             shutil.copytree(root / sub, staging / sub, ignore=shutil.ignore_patterns(".*"))
@@ -351,8 +363,9 @@ def table(folder: Path, partial: bool = False) -> str:
     return results_table(load_all_results(folder), partial)
 
 
-def update_readme(text_table: str, readme: Path = ROOT / "README.md") -> bool:
+def update_readme(text_table: str, readme: Path | None = None) -> bool:
     """Replace the block between the README's result markers with ``text_table`` (atomically); True if changed."""
+    readme = ROOT / "README.md" if readme is None else readme
     try:
         text = readme.read_text(encoding="utf-8")
     except OSError as err:
@@ -391,16 +404,26 @@ def summary(root: Path, notebooks: Mapping[str, Path], timings: Mapping[str, flo
     return "\n".join(lines)
 
 
+def _quiet_interrupt(signum: int, frame: Any) -> None:
+    """Ctrl-C during a notebook: papermill, nbclient and asyncio would log the kernel they tear down
+    ("Kernel died ...", "Task exception was never retrieved" and a traceback); one line says enough."""
+    logging.disable(logging.CRITICAL)
+    raise KeyboardInterrupt
+
+
 def run(notebooks: Mapping[str, Path], fast: bool, root: Path, partial: bool) -> int:
     """Execute into a fresh staging folder, then commit; a failure or Ctrl-C replaces nothing."""
     preflight(notebooks, root, partial)
     with exclusive(root):
         staging, seeded = new_staging(root)
+        previous = signal.signal(signal.SIGINT, _quiet_interrupt)
         try:
             timings = execute(notebooks, fast, staging)
         except KeyboardInterrupt:
             return cli.fail(f"interrupted (Ctrl-C): nothing was replaced; the partial run is in {_rel(staging)}",
                             cli.EXIT_INTERRUPTED)
+        finally:
+            signal.signal(signal.SIGINT, previous)
         moves = outputs(notebooks, staging, seeded, root)
         # The table the README gets, from the staged results: a broken one stops the run before anything moves.
         text_table = table(staging / "results", partial=partial or root != ROOT)

@@ -129,7 +129,7 @@ def test_download_disabled_message(isolated, monkeypatch):
 def test_registry_urls_are_canonical():
     assert datasets.REGISTRY["nab"].url.startswith("https://github.com/numenta/NAB/archive/ea702d7")
     assert datasets.REGISTRY["imdb"].url == "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
-    with pytest.raises(KeyError, match="Unknown dataset"):
+    with pytest.raises(KeyError, match=r"unknown dataset .nope. \(choose from nab"):
         locate("nope")
 
 

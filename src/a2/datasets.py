@@ -38,7 +38,7 @@ from pathlib import Path
 import pooch
 import requests
 
-from a2.errors import DataError
+from a2.errors import A2Error, DataError
 from a2.io import file_hash, read_json, write_json
 from a2.runtime import REPO_ROOT, cache_dir, env_flag
 
@@ -50,6 +50,12 @@ _STAMP_VERSION = 1  # bump when a check changes, so that every copy is verified 
 
 class DatasetNotFoundError(DataError, FileNotFoundError):
     """A dataset is neither on disk nor downloadable; the message says how to fix it."""
+
+
+class UnknownDatasetError(DataError, KeyError):
+    """A dataset name that is not in :data:`REGISTRY` (a KeyError too, for callers that catch that)."""
+
+    __str__ = A2Error.__str__  # KeyError would show the message in quotes
 
 
 class ChecksumError(DataError):
@@ -357,6 +363,7 @@ def verify_once(folder: Path, spec: DatasetSpec) -> None:
     """:func:`verify`, skipped when the stamp file says this folder, unchanged, already passed."""
     stamps_path = cache_dir() / _STAMPS
     key = f"{spec.name}|{folder.resolve()}"
+    content = env_flag("A2_VERIFY_DATA", True)  # read first: a bad value is an error even for a stamped copy
     if key in _PASSED:
         return
     signature = f"v{_STAMP_VERSION}|{_signature(folder)}"
@@ -369,10 +376,10 @@ def verify_once(folder: Path, spec: DatasetSpec) -> None:
     if stamps.get(key) == signature:
         _PASSED.add(key)
         return
-    if f"{key}|structure" in _PASSED and not env_flag("A2_VERIFY_DATA", True):
+    if f"{key}|structure" in _PASSED and not content:
         return
     verify(folder, spec)
-    if not env_flag("A2_VERIFY_DATA", True):
+    if not content:
         _PASSED.add(f"{key}|structure")  # checked once per process; only a full verification is stamped
         return
     _PASSED.add(key)
@@ -407,7 +414,7 @@ def locate(
     """Return the folder holding dataset ``name``, verified, downloading it if needed (see module doc)."""
     spec = REGISTRY[name] if isinstance(name, str) and name in REGISTRY else name
     if not isinstance(spec, DatasetSpec):
-        raise KeyError(f"Unknown dataset {name!r}; known: {', '.join(REGISTRY)}")
+        raise UnknownDatasetError(f"unknown dataset {name!r}", f"choose from {', '.join(REGISTRY)}")
     searched = candidate_dirs(spec.name)
     for folder in searched:
         try:

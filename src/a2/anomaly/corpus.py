@@ -59,6 +59,8 @@ def load_series(name: str | os.PathLike[str], root: str | os.PathLike[str] | Non
         raise NABFormatError(f"{path}: not a readable CSV ({' '.join(str(err).split())[:200]})",
                              "restore the corpus file; expected 'timestamp,value' rows") from None
     missing = {"timestamp", "value"} - set(df.columns)
+    if not missing and df.empty:
+        raise NABFormatError(f"{path} has a header but no rows", "restore the corpus file")
     if missing:
         raise NABFormatError(f"{path}: missing column(s) {sorted(missing)}", "expected a 'timestamp,value' header")
     try:
