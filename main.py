@@ -299,6 +299,14 @@ def outputs(notebooks: Mapping[str, Path], staging: Path, seeded: Mapping[Path, 
     return moves
 
 
+def published_paths(notebook: Path, staging: Path, root: Path) -> None:
+    """Printed paths in the executed notebook name where the outputs end up (``root``), not the staging
+    folder that is deleted after the commit (e.g. "wrote results/part_2.json", ``outputs=`` of the runtime)."""
+    text = notebook.read_text(encoding="utf-8")
+    if str(staging) in text:
+        notebook.write_text(text.replace(str(staging), str(root)), encoding="utf-8")
+
+
 @contextlib.contextmanager
 def _ctrl_c_deferred() -> Iterator[None]:
     """Hold a Ctrl-C until the block is done (then raise it), so that a commit is never half done."""
@@ -425,6 +433,8 @@ def run(notebooks: Mapping[str, Path], fast: bool, root: Path, partial: bool) ->
         finally:
             signal.signal(signal.SIGINT, previous)
         moves = outputs(notebooks, staging, seeded, root)
+        for path in notebooks.values():
+            published_paths(staging / path.relative_to(ROOT), staging, root)
         # The table the README gets, from the staged results: a broken one stops the run before anything moves.
         text_table = table(staging / "results", partial=partial or root != ROOT)
         try:

@@ -103,13 +103,15 @@ def test_outputs_become_visible_together_with_the_modes_they_replace(fake_repo, 
             "kept = json.loads(runtime.results_path('kept.json').read_text())\n"  # seeded: earlier results readable
             "io.write_json(runtime.results_path('good.json'), {'new': kept['old'] + 1})\n"
             "io.write_text(runtime.weights_path('good.pt'), 'w')\n"
-            "io.write_text(runtime.output_dir() / 'report' / 'figures' / 'good.pdf', 'f')")
+            "io.write_text(runtime.output_dir() / 'report' / 'figures' / 'good.pdf', 'f')\n"
+            "print('outputs=' + str(runtime.output_dir()))")
     nb = make_notebook(fake_repo / "good.ipynb", code)
     assert main.run({"good": nb}, True, out, partial=False) == 0
     assert json.loads((out / "results" / "good.json").read_text()) == {"new": 2}
     assert (out / "results" / "good.json").stat().st_mode & 0o777 == 0o640
     assert (out / "weights" / "good.pt").is_file() and (out / "report" / "figures" / "good.pdf").is_file()
-    assert (out / "good.ipynb").is_file() and (out / "results" / "kept.json").read_text() == '{"old": 1}'
+    assert f"outputs={out}\\n" in (out / "good.ipynb").read_text()  # the place it ends up, not the staging folder
+    assert (out / "results" / "kept.json").read_text() == '{"old": 1}'
     assert not list((fake_repo / "build" / "run").glob("*/")), "the staging folder was not removed"
     assert sorted(p.name for p in (out / "results").iterdir()) == ["good.json", "kept.json"]  # no temporary files
 
@@ -144,12 +146,13 @@ def test_ctrl_c_leaves_the_notebook_byte_identical_and_prints_one_line(fake_repo
               f"m.discover = lambda: {{'slow': m.ROOT / 'slow.ipynb'}}\n"
               f"raise SystemExit(m.cli.run(lambda a: m.run(m.discover(), True, m.ROOT, True)))\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.Popen([sys.executable, "-c", driver], env=env, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", driver], env=env, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and not any("started" in p.read_text()
                                              for p in (fake_repo / "build" / "run").glob("*/slow.ipynb")):
         time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: to the whole foreground process group
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     lines = [line for line in err.splitlines() if line.strip()]
