@@ -427,16 +427,19 @@ def run(notebooks: Mapping[str, Path], fast: bool, root: Path, partial: bool) ->
         previous = signal.signal(signal.SIGINT, _quiet_interrupt)
         try:
             timings = execute(notebooks, fast, staging)
+            moves = outputs(notebooks, staging, seeded, root)
+            for path in notebooks.values():
+                published_paths(staging / path.relative_to(ROOT), staging, root)
+            # The table the README gets, from the staged results: a broken one stops the run before anything moves.
+            text_table = table(staging / "results", partial=partial or root != ROOT)
         except KeyboardInterrupt:
             return cli.fail(f"interrupted (Ctrl-C): nothing was replaced; the partial run is in {_rel(staging)}",
                             cli.EXIT_INTERRUPTED)
+        except ResultsError as err:
+            raise ResultsError(f"the run finished but its {err.what}",
+                               f"nothing was replaced; the run is in {_rel(staging)}; {err.fix}") from None
         finally:
             signal.signal(signal.SIGINT, previous)
-        moves = outputs(notebooks, staging, seeded, root)
-        for path in notebooks.values():
-            published_paths(staging / path.relative_to(ROOT), staging, root)
-        # The table the README gets, from the staged results: a broken one stops the run before anything moves.
-        text_table = table(staging / "results", partial=partial or root != ROOT)
         try:
             commit(moves, text_table if root == ROOT else None)
         except KeyboardInterrupt:  # held until the commit was complete
