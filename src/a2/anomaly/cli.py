@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from a2 import cli
-from a2.anomaly import detector, scoring
+from a2.anomaly import detector_config, detector_run, nab_scoring
 from a2.anomaly.errors import UsageError
 from a2.errors import A2Error
 
@@ -34,12 +34,12 @@ def parse_thresholds(items: Sequence[str] | None) -> dict[str, float]:
             t = math.nan
         if not sep or not name:
             raise UsageError(f"--threshold {item!r} is not PROFILE=VALUE (write e.g. standard=0.5)")
-        if name not in scoring.PROFILES:
+        if name not in nab_scoring.PROFILES:
             raise UsageError(f"--threshold {item!r}: unknown profile {name!r} "
-                             f"(choose from {', '.join(scoring.PROFILES)})")
-        if not (math.isfinite(t) and 0.0 <= t <= scoring.NOTHING_FLAGGED):
+                             f"(choose from {', '.join(nab_scoring.PROFILES)})")
+        if not (math.isfinite(t) and 0.0 <= t <= nab_scoring.NOTHING_FLAGGED):
             raise UsageError(f"--threshold {item!r}: the value must be a number between 0 and "
-                             f"{scoring.NOTHING_FLAGGED} (scores are in [0, 1]; 1.1 flags nothing)")
+                             f"{nab_scoring.NOTHING_FLAGGED} (scores are in [0, 1]; 1.1 flags nothing)")
         out[name] = t
     return out
 
@@ -80,7 +80,7 @@ def _fraction(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = cli.ArgumentParser(prog="python -m a2.anomaly.cli",
-                                     description="NAB v1.1 scoring and the streaming autoencoder detector.")
+                                description="NAB v1.1 scoring and the streaming autoencoder detector.")
     sub = parser.add_subparsers(dest="command", required=True)
     score = sub.add_parser("score", help="NAB v1.1 score of a results folder (<category>/<detector>_<name>.csv)")
     score.add_argument("results_dir", metavar="RESULTS_DIR")
@@ -88,10 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fixed threshold for a profile (repeatable); swept when absent")
     detect = sub.add_parser("detect", help="run the streaming detector on all 58 files and write NAB-format results")
     detect.add_argument("--out", required=True, help="folder for results; its name is the detector name")
-    detect.add_argument("--model", default="dense", choices=sorted(detector.MODEL_SIZES))
-    detect.add_argument("--error-source", default="autoencoder", choices=detector.ERROR_SOURCES,
+    detect.add_argument("--model", default="dense", choices=sorted(detector_config.MODEL_SIZES))
+    detect.add_argument("--error-source", default="autoencoder", choices=detector_config.ERROR_SOURCES,
                         help="'first_difference' runs the no-autoencoder reference pipeline")
-    gate = detector.REPORTED["magnitude_gate"]
+    gate = detector_config.REPORTED["magnitude_gate"]
     detect.add_argument("--magnitude-gate", type=_fraction, default=gate, metavar="FRACTION",
                         help="alert only if the value is this fraction of the range seen so far away from the median "
                              f"of the previous 288 rows (default {gate}, as reported; 0: off)")
@@ -103,15 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     if args.command == "score":
         thresholds = parse_thresholds(args.threshold)  # before reading 58 files
-        scores, labels = scoring.read_results(args.results_dir)
-        print(json.dumps(scoring.nab_score(scores, labels, thresholds=thresholds), indent=2, allow_nan=False))
+        scores, labels = nab_scoring.read_results(args.results_dir)
+        print(json.dumps(nab_scoring.nab_score(scores, labels, thresholds=thresholds), indent=2, allow_nan=False))
         return 0
     out = check_output_dir(args.out)
-    config = detector.DetectorConfig(**{**detector.REPORTED, "model": args.model, "seed": args.seed,
-                                        "error_source": args.error_source,
-                                        "magnitude_gate": args.magnitude_gate or None})
-    outputs = detector.detect_corpus(config, workers=args.workers)
-    written = detector.write_results(outputs, out)
+    config = detector_config.DetectorConfig(**{**detector_config.REPORTED, "model": args.model, "seed": args.seed,
+                                               "error_source": args.error_source,
+                                               "magnitude_gate": args.magnitude_gate or None})
+    outputs = detector_run.detect_corpus(config, workers=args.workers)
+    written = detector_run.write_nab_csvs(outputs, out)
     print(f"wrote {len(written)} files under {out}")
     return 0
 
