@@ -85,3 +85,60 @@ def test_command_line_runs_and_fails_cleanly(tmp_path):
 
 def test_exceptions_come_from_a_module_that_never_runs_as_main():
     assert NABScoreError.__module__ == "a2.anomaly.errors" == corpus.NABFormatError.__module__
+
+
+def _damaged_copy(tmp_path, labels=None, profiles=None):
+    """A NAB copy whose data/ is the mirror's (a symlink) and whose labels or profiles are replaced."""
+    src = corpus.corpus_root()
+    nab = tmp_path / "data" / "nab"
+    (nab / "labels").mkdir(parents=True)
+    (nab / "config").mkdir()
+    (nab / "data").symlink_to(src / "data")
+    windows = (src / "labels" / "combined_windows.json").read_text()
+    (nab / "labels" / "combined_windows.json").write_text(labels(windows) if labels else windows)
+    costs = json.loads((src / "config" / "profiles.json").read_text())
+    (nab / "config" / "profiles.json").write_text(profiles(costs) if profiles else json.dumps(costs))
+    return nab.parent
+
+
+def _reverse_a_window(text):
+    windows = json.loads(text)
+    windows[corpus.PRIMARY_SERIES][0].reverse()
+    return json.dumps(windows)
+
+
+def _zero_tp_fn(costs):
+    costs["standard"]["CostMatrix"].update(tpWeight=0, fnWeight=0)
+    return json.dumps(costs)
+
+
+@needs_dataset("nab")
+@pytest.mark.parametrize(("damage", "env", "message"), [
+    ({"profiles": _zero_tp_fn}, {}, "profile 'standard' has tpWeight = fnWeight = 0"),
+    ({"profiles": lambda c: json.dumps(c).replace("0.11", "NaN", 1)}, {}, "NaN is not a number JSON allows"),
+    ({"profiles": lambda c: json.dumps(c).replace("0.22", '"high"')}, {},
+     "profile 'reward_low_FP_rate' lacks a finite, non-negative CostMatrix fpWeight"),
+    ({"profiles": lambda c: json.dumps({k: v for k, v in c.items() if k != "standard"})}, {},
+     "profile 'standard' lacks"),
+    ({"labels": lambda w: w[:300]}, {}, "combined_windows.json is not valid JSON"),
+    ({"labels": lambda w: ""}, {}, "combined_windows.json is not valid JSON"),
+    ({"labels": _reverse_a_window}, {}, "ends before it starts"),
+    ({}, {"A2_VERIFY_DATA": "maybe"}, "A2_VERIFY_DATA='maybe' is neither yes nor no"),
+])
+def test_a_bad_dataset_copy_is_one_line_whatever_the_checksum_setting(tmp_path, monkeypatch, capsys, damage, env,
+                                                                      message):
+    monkeypatch.setenv("A2_DATA_DIR", str(_damaged_copy(tmp_path, **damage)))
+    monkeypatch.setenv("A2_VERIFY_DATA", "0")  # structural checks run anyway
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["score", str(REF / "null")]) == 1
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1 and message in lines[0] and lines[0].endswith(")") and "Traceback" not in err, err
+
+
+def test_data_dir_that_is_a_file_is_one_line(tmp_path, monkeypatch, capsys):
+    (tmp_path / "f").write_text("x")
+    monkeypatch.setenv("A2_DATA_DIR", str(tmp_path / "f"))
+    assert cli.main(["score", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.startswith("error: A2_DATA_DIR=")

@@ -63,6 +63,19 @@ MAIN_CASES = {
     "NaN in a table value": (
         lambda t, m: _repo(t, m, {"part_4.json": '{"test": {"accuracy": NaN}}'}) and ["--table"],
         r"test\.accuracy is nan, not a finite number"),
+    "accuracy out of range": (
+        lambda t, m: _repo(t, m, {"part_4.json": '{"test": {"accuracy": -0.5}}'}) and ["--table", "--partial"],
+        r"results/part_4\.json: test\.accuracy is -0\.5, which cannot be a fraction in \[0, 1\]"),
+    "a part that is not an object": (
+        lambda t, m: _repo(t, m, {"part_4.json": '{"test": "oops"}'}) and ["--update-readme", "--partial"],
+        r"results/part_4\.json: test is 'oops', not an object holding 'accuracy'"),
+    "a missing results part": (
+        lambda t, m: _repo(t, m, {"part_4.json": '{"test": {"accuracy": 0.9}}'}) and ["--update-readme"],
+        r"results/part_2\.json is missing \(.*or pass --partial"),
+    "a run that would leave the README table short": (
+        lambda t, m: _repo(t, m) and m.delenv("A2_OUTPUT_DIR", raising=False) or ["--only", "part2"],
+        r"results/bonus\.json, results/nab\.json, results/part_4\.json are missing and this run does not write "
+        r"them.*add efficientnet nab part4 vit to --only, or pass --partial"),
     "results file holding a list": (
         lambda t, m: _repo(t, m, {"bonus.json": "[1, 2]"}) and ["--table"], "holds a list, not a JSON object"),
     "export into a read-only folder": (

@@ -129,7 +129,7 @@ def test_download_disabled_message(isolated, monkeypatch):
 def test_registry_urls_are_canonical():
     assert datasets.REGISTRY["nab"].url.startswith("https://github.com/numenta/NAB/archive/ea702d7")
     assert datasets.REGISTRY["imdb"].url == "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
-    with pytest.raises(KeyError, match="Unknown dataset"):
+    with pytest.raises(KeyError, match=r"unknown dataset .nope. \(choose from nab"):
         locate("nope")
 
 
@@ -225,7 +225,7 @@ def copy_nab(tmp_path, monkeypatch):
     (lambda d: __import__("shutil").rmtree(d / "labels"), "lacks labels/combined_windows.json"),
     (lambda d: (d / "labels" / "combined_windows.json").write_text('{"a.csv": [["2014-'), "not valid JSON"),
     (lambda d: (d / "config" / "profiles.json").write_text('{"standard": {"CostMatrix": {"tpWeight": 1}}}'),
-     "profile 'standard' lacks numeric CostMatrix fnWeight"),
+     "profile 'standard' lacks a finite, non-negative CostMatrix fnWeight"),
 ])
 def test_damaged_nab_copy_names_the_problem(isolated, tmp_path, monkeypatch, damage, message):
     if NAB_MIRROR is None:
@@ -308,3 +308,51 @@ def test_unreadable_copy_is_a_clear_error(isolated, tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, "file_hash", denied)  # root reads everything, so simulate chmod 000
     with pytest.raises(DataError, match=r"cannot read the toy copy at .*: Permission denied \(make it readable"):
         locate(spec)
+
+
+def test_structure_is_checked_even_with_a2_verify_data_0(isolated, tmp_path, monkeypatch):
+    """A2_VERIFY_DATA=0 skips content hashes only: a reversed window or a lost corpus file is still refused,
+    and the hint does not suggest the setting that would not help."""
+    if NAB_MIRROR is None:
+        pytest.skip("NAB mirror not available; set A2_DATA_DIR")
+    import json
+    import shutil
+
+    dst = copy_nab(tmp_path, monkeypatch)
+    dst.joinpath("data").rmdir()
+    shutil.copytree(NAB_MIRROR / "data", dst / "data")
+    monkeypatch.setenv("A2_DATA_DIR", str(dst.parent))
+    monkeypatch.setenv("A2_VERIFY_DATA", "0")
+    path = dst / "labels" / "combined_windows.json"
+    windows = json.loads(path.read_text())
+    name = next(k for k, v in windows.items() if v)
+    path.write_text(json.dumps({**windows, name: [windows[name][0][::-1], *windows[name][1:]]}))
+    with pytest.raises(DataError, match="ends before it starts") as err:
+        locate("nab", download=False)
+    assert "skips only the checksums, never this check" in str(err.value)
+    path.write_text(json.dumps(windows))
+    (dst / "data" / name).unlink()
+    with pytest.raises(DataError, match=rf"labels {name}, but data/{name} is missing"):
+        locate("nab", download=False)
+
+
+def test_an_extracted_imdb_copy_changed_on_purpose_passes_with_a2_verify_data_0(isolated, tmp_path, monkeypatch):
+    """Only the review count is structure; a changed review is content, accepted when the user says so."""
+    reviews = [f"aclImdb/{split}/{label}/{i}_7.txt" for split in ("train", "test") for label in ("pos", "neg")
+               for i in range(2)]
+    for rel in reviews:
+        (tmp_path / "m" / "imdb" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "m" / "imdb" / rel).write_text("a fine film")
+    monkeypatch.setattr(datasets, "_IMDB_REVIEWS", len(reviews))
+    monkeypatch.setattr(datasets, "_IMDB_REVIEWS_DIGEST", datasets.tree_digest(
+        tmp_path / "m" / "imdb", "aclImdb/t*/[pn][oe]*/*_*.txt")[1])
+    monkeypatch.setenv("A2_DATA_DIR", str(tmp_path / "m"))
+    (tmp_path / "m" / "imdb" / reviews[0]).write_text("a changed review")
+    with pytest.raises(ChecksumError, match="A2_VERIFY_DATA=0"):
+        locate("imdb", download=False)
+    monkeypatch.setenv("A2_VERIFY_DATA", "0")
+    assert locate("imdb", download=False) == tmp_path / "m" / "imdb"
+    (tmp_path / "m" / "imdb" / reviews[1]).unlink()
+    monkeypatch.setattr(datasets, "_PASSED", set())
+    with pytest.raises(DataError, match="holds 7 files matching .* expected 8"):
+        locate("imdb", download=False)

@@ -127,3 +127,26 @@ def test_nothing_in_the_package_unpickles():
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
              if unsafe.search(line)]
     assert sorted(set(found) - in_memory) == []
+
+
+def test_atomic_writes_keep_the_mode_they_replace_and_use_the_umask_for_new_files(tmp_path):
+    from a2.io import current_umask, write_text
+
+    fresh = write_text(tmp_path / "new.txt", "x")
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~current_umask()  # not mkstemp's 0600
+    old = tmp_path / "README.md"
+    old.write_text("old")
+    old.chmod(0o640)
+    write_json(old, {"a": 1})
+    assert old.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_device_is_named_as_a_device_not_as_missing_or_a_folder(tmp_path):
+    from a2.errors import DataError
+    from a2.io import not_a_file, read_json
+
+    assert not_a_file("/dev/zero") == "is a character device (like /dev/zero), not a regular file"
+    assert not_a_file(tmp_path) == "is a folder, not a file" and not_a_file(tmp_path / "no") == "does not exist"
+    with pytest.raises(DataError, match="/dev/zero is a character device"):
+        read_json("/dev/zero")  # and returns at once instead of reading forever

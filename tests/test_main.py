@@ -78,26 +78,64 @@ def fake_repo(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_failed_notebook_is_left_byte_identical(fake_repo, monkeypatch):
-    monkeypatch.setenv("A2_OUTPUT_DIR", str(fake_repo))
-    nb = make_notebook(fake_repo / "bad.ipynb", "raise ValueError('dataset broken (fix it)')")
+def test_failed_notebook_is_left_byte_identical_and_nothing_is_replaced(fake_repo, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    nb = make_notebook(fake_repo / "bad.ipynb", "from a2 import io, runtime\n"
+                       "io.write_json(runtime.results_path('bad.json'), {'x': 1})\n"
+                       "raise ValueError('dataset broken (fix it)')")
     before = nb.read_bytes()
     with pytest.raises(main.NotebookFailed, match=r"bad\.ipynb failed in cell .*ValueError: dataset broken") as err:
-        main.execute({"bad": nb}, True, fake_repo)
+        main.run({"bad": nb}, True, out, partial=False)
     assert nb.read_bytes() == before
-    assert "build/run/bad.ipynb" in str(err.value) and (fake_repo / "build" / "run" / "bad.ipynb").is_file()
+    assert not (out / "results" / "bad.json").exists()  # the results written before the failure stay staged
+    staged = list((fake_repo / "build" / "run").glob("*/bad.ipynb"))
+    assert len(staged) == 1 and str(staged[0].relative_to(fake_repo)) in str(err.value)
+    assert (staged[0].parent / "results" / "bad.json").is_file()
 
 
-def test_interrupt_inside_the_kernel_counts_as_ctrl_c(fake_repo, monkeypatch):
-    monkeypatch.setenv("A2_OUTPUT_DIR", str(fake_repo))
+def test_outputs_become_visible_together_with_the_modes_they_replace(fake_repo, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    (out / "results").mkdir()
+    (out / "results" / "kept.json").write_text('{"old": 1}')
+    (out / "results" / "good.json").write_text('{"old": 1}')
+    (out / "results" / "good.json").chmod(0o640)
+    code = ("from a2 import io, runtime\nimport json\n"
+            "kept = json.loads(runtime.results_path('kept.json').read_text())\n"  # seeded: earlier results readable
+            "io.write_json(runtime.results_path('good.json'), {'new': kept['old'] + 1})\n"
+            "io.write_text(runtime.weights_path('good.pt'), 'w')\n"
+            "io.write_text(runtime.output_dir() / 'report' / 'figures' / 'good.pdf', 'f')\n"
+            "print('outputs=' + str(runtime.output_dir()))")
+    nb = make_notebook(fake_repo / "good.ipynb", code)
+    assert main.run({"good": nb}, True, out, partial=False) == 0
+    assert json.loads((out / "results" / "good.json").read_text()) == {"new": 2}
+    assert (out / "results" / "good.json").stat().st_mode & 0o777 == 0o640
+    assert (out / "weights" / "good.pt").is_file() and (out / "report" / "figures" / "good.pdf").is_file()
+    assert f"outputs={out}\\n" in (out / "good.ipynb").read_text()  # the place it ends up, not the staging folder
+    assert (out / "results" / "kept.json").read_text() == '{"old": 1}'
+    assert not list((fake_repo / "build" / "run").glob("*/")), "the staging folder was not removed"
+    assert sorted(p.name for p in (out / "results").iterdir()) == ["good.json", "kept.json"]  # no temporary files
+
+
+def test_a_second_run_into_the_same_folder_is_refused(fake_repo, tmp_path):
+    with main.exclusive(tmp_path / "out"):
+        refused = pytest.raises(A2Error, match=rf"another python main\.py run \(pid {os.getpid()}\) is writing to")
+        with refused, main.exclusive(tmp_path / "out"):
+            pass
+        with main.exclusive(tmp_path / "elsewhere"):  # another output folder is fine
+            pass
+    with main.exclusive(tmp_path / "out"):  # released at the end
+        pass
+
+
+def test_interrupt_inside_the_kernel_counts_as_ctrl_c(fake_repo, tmp_path_factory, capsys):
     nb = make_notebook(fake_repo / "stop.ipynb", "raise KeyboardInterrupt")
     before = nb.read_bytes()
-    with pytest.raises(KeyboardInterrupt):
-        main.execute({"stop": nb}, True, fake_repo)
+    assert main.run({"stop": nb}, True, tmp_path_factory.mktemp("out"), partial=False) == 130
     assert nb.read_bytes() == before
+    assert "nothing was replaced; the partial run is in build/run/" in capsys.readouterr().err
 
 
-def test_ctrl_c_leaves_the_notebook_byte_identical(fake_repo):
+def test_ctrl_c_leaves_the_notebook_byte_identical_and_prints_one_line(fake_repo):
     """A real SIGINT to a real run: exit 130, one line, the committed notebook untouched."""
     nb = make_notebook(fake_repo / "slow.ipynb", "import time\nprint('started', flush=True)\ntime.sleep(60)")
     before = nb.read_bytes()
@@ -106,18 +144,19 @@ def test_ctrl_c_leaves_the_notebook_byte_identical(fake_repo):
               f"m = importlib.util.module_from_spec(s); s.loader.exec_module(m)\n"
               f"m.ROOT = Path({str(fake_repo)!r}); m.SCRATCH = m.ROOT / 'build' / 'run'\n"
               f"m.discover = lambda: {{'slow': m.ROOT / 'slow.ipynb'}}\n"
-              f"raise SystemExit(m.cli.run(lambda a: m.execute(m.discover(), True, m.ROOT) and 0))\n")
-    env = {**os.environ, "A2_OUTPUT_DIR": str(fake_repo), "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.Popen([sys.executable, "-c", driver], env=env, stderr=subprocess.PIPE, text=True)
-    scratch = fake_repo / "build" / "run" / "slow.ipynb"
+              f"raise SystemExit(m.cli.run(lambda a: m.run(m.discover(), True, m.ROOT, True)))\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen([sys.executable, "-c", driver], env=env, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     deadline = time.time() + 120
-    while time.time() < deadline and not (scratch.is_file() and "started" in scratch.read_text()):
+    while time.time() < deadline and not any("started" in p.read_text()
+                                             for p in (fake_repo / "build" / "run").glob("*/slow.ipynb")):
         time.sleep(0.5)
-    assert scratch.is_file(), "the notebook never started"
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: to the whole foreground process group
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert "Traceback" not in err and "error: interrupted" in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: interrupted"), err
     assert nb.read_bytes() == before
 
 
@@ -126,14 +165,15 @@ def test_fast_run_summary_reads_the_folder_actually_written(fake_repo, monkeypat
     out = tmp_path_factory.mktemp("elsewhere")
     monkeypatch.setenv("A2_OUTPUT_DIR", str(out))
     nb = make_notebook(fake_repo / "part_4_transformer.ipynb", "x = 1")
-    monkeypatch.setattr(main, "preflight", lambda notebooks, root: None)
+    monkeypatch.setattr(main, "preflight", lambda notebooks, root, partial: None)
 
-    def fake_execute(notebooks, fast, root):
-        assert fast and root == out
-        (root / "results").mkdir(parents=True)
-        (root / "results" / "part_4.json").write_text(json.dumps({"test": {"accuracy": 0.8765}}))
-        (root / "weights").mkdir()
-        (root / "weights" / "part_4_transformer.pt").write_bytes(b"w")
+    def fake_execute(notebooks, fast, staging):
+        assert fast and staging.parent == fake_repo / "build" / "run"
+        (staging / "results").mkdir(parents=True)
+        (staging / "results" / "part_4.json").write_text(json.dumps({"test": {"accuracy": 0.8765}}))
+        (staging / "weights").mkdir()
+        (staging / "weights" / "part_4_transformer.pt").write_bytes(b"w")
+        (staging / nb.name).write_text("{}")
         return {"part4": 12.0}
 
     monkeypatch.setattr(main, "execute", fake_execute)
@@ -141,7 +181,7 @@ def test_fast_run_summary_reads_the_folder_actually_written(fake_repo, monkeypat
     printed = capsys.readouterr().out
     assert f"Results ({out / 'results'})" in printed and "87.65%" in printed
     assert str(out / "weights" / "part_4_transformer.pt") in printed and str(out / nb.name) in printed
-    assert "part4 12 s" in printed
+    assert "part4 12 s" in printed and (out / "weights" / "part_4_transformer.pt").read_bytes() == b"w"
 
 
 def test_output_root(monkeypatch, tmp_path):
@@ -160,7 +200,7 @@ def test_papermill_noise_is_filtered_but_real_warnings_stay():
     make = lambda msg: logging.LogRecord("papermill.translators", logging.WARNING, "", 0, msg, None, None)  # noqa: E731
     assert not drop.filter(make("Unable to parse line 11 'VGG = dict(width=0.25)'."))
     assert drop.filter(make("Something real happened"))
-    assert "--IPKernelApp.log_level=ERROR" in main.KERNEL_ARGS
+    assert "--IPKernelApp.log_level=CRITICAL" in main.KERNEL_ARGS
 
 
 def test_kernels_import_this_checkout_and_print_plain_progress(monkeypatch, tmp_path):

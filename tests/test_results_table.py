@@ -84,3 +84,39 @@ def test_the_repository_results_render():
 def test_summarise_lists_numbers_per_file():
     lines = list(summarise({"part_2": json.loads('{"test": {"accuracy": 0.9}, "best_model": "dense"}')}))
     assert lines == ["part_2: test.accuracy=0.9"]
+
+
+@pytest.mark.parametrize(("payload", "message"), [
+    ({"part_4": {"test": {"accuracy": -0.5}}}, r"test\.accuracy is -0\.5, which cannot be a fraction in \[0, 1\]"),
+    ({"part_4": {"test": {"accuracy": 1e300}}}, r"test\.accuracy is 1e\+300, which cannot be a fraction"),
+    ({"part_4": {"runtime_s": -3}}, r"runtime_s is -3, which cannot be a non-negative number"),
+    ({"part_2": {"multi_series": {"n_series": 2.5}}}, r"n_series is 2\.5, which cannot be a count"),
+    ({"part_2": {"best_model": 3}}, r"best_model is 3, not a name"),
+    ({"nab": {"nab_score_sd": {"standard": -1.0}}}, r"nab_score_sd\.standard is -1\.0, which cannot be a standard"),
+    ({"nab": {"pr_auc": 1.5}}, r"pr_auc is 1\.5, which cannot be a fraction"),
+    ({"part_4": {"test": "oops"}}, r"results/part_4\.json: test is 'oops', not an object holding 'accuracy'"),
+    ({"bonus": {"models": []}}, r"results/bonus\.json: models is \[\], not an object holding 'vgg13'"),
+    ({"part_4": [1]}, r"results/part_4\.json holds a list, not a JSON object"),
+])
+def test_every_value_is_checked_against_its_meaning(payload, message):
+    with pytest.raises(ResultsError, match=message):
+        results_table(payload)
+
+
+def test_a_missing_part_fails_unless_a_partial_table_is_asked_for():
+    results = load_all_results()
+    del results["part_4"]
+    with pytest.raises(ResultsError, match=r"results/part_4\.json is missing .*--partial"):
+        results_table(results, partial=False)
+    assert "IV transformer" not in results_table(results, partial=True)
+    results["part_2"] = {**results["part_2"], "test": {k: v for k, v in results["part_2"]["test"].items()
+                                                       if k != "roc_auc"}}
+    with pytest.raises(ResultsError, match=r"results/part_2\.json lacks test\.roc_auc"):
+        results_table({**load_all_results(), "part_2": results["part_2"]}, partial=False)
+    assert results_table(load_all_results(), partial=False) == results_table()  # the repository's are complete
+
+
+@pytest.mark.parametrize("bad", [[1, 2], "results", 3])
+def test_results_that_are_not_a_mapping_are_a_results_error(bad):
+    with pytest.raises(ResultsError, match="not {name: contents of results/name.json}"):
+        results_table(bad)

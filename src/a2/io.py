@@ -16,7 +16,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,27 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def current_umask() -> int:
+    """The process umask (read without changing it where /proc allows; else set and restored at once)."""
+    with suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def keep_mode(tmp: Path, target: Path) -> None:
+    """Give ``tmp`` the mode of the ``target`` it will replace, or the umask default of a new file:
+    ``mkstemp`` creates 0600, which would turn a README or results file private after an atomic write."""
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mode = 0o666 & ~current_umask()
+    os.chmod(tmp, mode)
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; fsync it and rename it over ``path`` if the block succeeds."""
@@ -81,6 +102,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        keep_mode(tmp_path, path)
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
         try:
@@ -117,10 +139,32 @@ def write_json(path: str | os.PathLike[str], payload: Any) -> Path:
     return write_text(path, json.dumps(plain, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
+def not_a_file(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be read as a regular file ("does not exist", "is a folder", "is a character device
+    (like /dev/zero), not a regular file", ...), or None when it can. One wording for every input option."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as err:
+        return f"cannot be read ({err.strerror or err})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    kinds = ((stat.S_ISCHR, "a character device (like /dev/zero)"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISFIFO, "a pipe"), (stat.S_ISSOCK, "a socket"))
+    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+    return f"is {kind}, not a regular file"
+
+
 def read_json(path: str | os.PathLike[str], *, allow_nan: bool = False) -> Any:
     """Parse a JSON file (strictly: no NaN/Infinity tokens unless ``allow_nan``); :class:`DataError` names
     the file and line."""
     path = Path(path)
+    problem = not_a_file(path)
+    if problem is not None:  # before reading: /dev/zero would never end, a folder gives a puzzling error
+        raise DataError(f"{path} {problem}", "check the path")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as err:

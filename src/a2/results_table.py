@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from a2.references import ASSIGNMENT_MINIMUM_ACCURACY, KERAS_TRANSFORMER_IMDB, NAB_HTM, NBSVM_IMDB, Reference
-from a2.results import ResultsError, load_all_results, lookup
+from a2.results import ResultsError, load_all_results
 from a2.vision.models import stored_label
 
 
@@ -96,11 +96,59 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+# What each value means, by the last part of its key (first match wins): the range a correct run can give.
+# A value outside it is a broken file or a bug upstream, never something to publish ("-50.00%").
+_MEANINGS: tuple[tuple[re.Pattern[str], str, float, float], ...] = tuple(
+    (re.compile(pattern), meaning, low, high) for pattern, meaning, low, high in (
+        (r"(^|\.)(n_series|ensemble_members|seeds|params)$", "a count", 0, math.inf),
+        (r"(^|\.)nab_score_sd\.", "a standard deviation", 0, math.inf),
+        (r"(^|\.)(nab_score_mean|single_autoencoder|reference_first_difference)\.|out_of_sample_standard$",
+         "a NAB score (at most 100)", -math.inf, 100),
+        (r"(accuracy|f1|roc_auc|pr_auc|event_f1\.(chosen|reference))$", "a fraction in [0, 1]", 0, 1),
+        (r"(loss|runtime_s|throughput_tokens_per_s)$", "a non-negative number", 0, math.inf),
+    ))
+
+
+def _meaning(key: str) -> tuple[str, float, float] | None:
+    for pattern, meaning, low, high in _MEANINGS:
+        if pattern.search(key):
+            return meaning, low, high
+    return None
+
+
+_FIX = "restore it (git checkout) or rerun the notebook that writes it"
+
+
 def _checked(value: Any, stem: str, key: str, numeric: bool) -> Any:
-    if numeric and not _is_number(value):
-        raise ResultsError(f"results/{stem}.json: {key} is {value!r}, not a finite number",
-                           "restore it (git checkout) or rerun the notebook that writes it")
+    """``value`` if it is what ``key`` means (a finite number in range, a whole count, a name); else
+    :class:`ResultsError` naming the file and key."""
+    meaning = _meaning(key)
+    if numeric or meaning is not None:
+        if not _is_number(value):
+            raise ResultsError(f"results/{stem}.json: {key} is {value!r}, not a finite number", _FIX)
+        if meaning is not None:
+            what, low, high = meaning
+            if not low <= value <= high or (what == "a count" and value != int(value)):
+                raise ResultsError(f"results/{stem}.json: {key} is {value!r}, which cannot be {what}",
+                                   _FIX)
+    elif not (isinstance(value, str) and value.strip()):
+        raise ResultsError(f"results/{stem}.json: {key} is {value!r}, not a name", _FIX)
     return value
+
+
+def _find(payload: Mapping[str, Any], dotted: str, stem: str, prefix: str = "") -> Any:
+    """``lookup`` that tells a missing key (``None``) from a malformed file (``"test": "oops"``: an error)."""
+    node: Any = payload
+    walked = prefix
+    for key in dotted.split("."):
+        if node is None:
+            return None
+        if not isinstance(node, Mapping):
+            raise ResultsError(f"results/{stem}.json: {walked} is {node!r}, not an object holding {key!r}",
+                               _FIX)
+        node = node.get(key)
+        walked = f"{walked}.{key}" if walked else key
+    return node
 
 
 _FIELD = re.compile(r"\{([\w.]+)\}")
@@ -110,7 +158,7 @@ def _measure(row: Row, payload: Mapping[str, Any]) -> str:
     """The row's measure with every ``{key}`` filled from ``payload``: a number as it is, a mapping or list by
     its size (``{seeds}``: how many seeds were run)."""
     def fill(match: re.Match[str]) -> str:
-        value = lookup(payload, match.group(1), None)
+        value = _find(payload, match.group(1), row.stem)
         if isinstance(value, (Mapping, list)):
             return str(len(value))
         return str(_checked(value, row.stem, match.group(1), numeric=True))
@@ -127,30 +175,47 @@ def _label(row: Row, entry: Mapping[str, Any]) -> str:
     return f"{stored_label(row.model, entry)} {row.measure}"
 
 
-def table_lines(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """One markdown line per row whose value exists in ``results``."""
-    lines = []
+def _missing(stem: str, what: str) -> ResultsError:
+    return ResultsError(f"results/{stem}.json {what}",
+                        "rerun the notebook that writes it, or pass --partial for a table without those rows")
+
+
+def table_lines(results: Mapping[str, Mapping[str, Any]], partial: bool = True) -> list[str]:
+    """One markdown line per row whose value exists in ``results``; with ``partial=False`` a missing file
+    or value is a :class:`ResultsError` naming it. A malformed or out-of-range value always is."""
+    if not isinstance(results, Mapping):
+        raise ResultsError(f"the results are a {type(results).__name__}, not {{name: contents of results/name.json}}",
+                           "pass load_all_results(folder), or a dict of that shape")
+    lines: list[str] = []
+    missing: list[ResultsError] = []  # raised after the loop: a malformed value anywhere is named first
     for row in TABLE_ROWS:
-        payload = results.get(row.stem, {})
-        scope = lookup(payload, f"models.{row.model}", None) if row.model else payload
-        if not isinstance(scope, Mapping):
+        if row.stem not in results:
+            missing.append(_missing(row.stem, "is missing"))
             continue
-        value = lookup(scope, row.path, None)
-        if value is None:
-            continue
+        payload = results[row.stem]
+        if not isinstance(payload, Mapping):
+            raise ResultsError(f"results/{row.stem}.json holds a {type(payload).__name__}, not a JSON object",
+                               _FIX)
+        scope = _find(payload, f"models.{row.model}", row.stem) if row.model else payload
         key = f"models.{row.model}.{row.path}" if row.model else row.path
+        value = None if scope is None else _find(scope, row.path, row.stem, f"models.{row.model}" if row.model else "")
+        if value is None:
+            missing.append(_missing(row.stem, f"lacks {key}"))
+            continue
         value = _checked(value, row.stem, key, numeric=row.fmt != "{}")
         reference = "; ".join(map(str, row.references))
         commit = payload.get("git_commit", "")
         lines.append(f"| {row.part} | {_label(row, scope)} | {row.fmt.format(value)} | {reference} | {commit} |")
+    if missing and not partial:
+        raise missing[0]
     return lines
 
 
-def results_table(results: Mapping[str, Mapping[str, Any]] | None = None) -> str:
-    """The README's results table (markdown), generated from ``results/*.json``."""
+def results_table(results: Mapping[str, Mapping[str, Any]] | None = None, partial: bool = True) -> str:
+    """The README's results table (markdown), generated from ``results/*.json`` (see :func:`table_lines`)."""
     results = load_all_results() if results is None else results
     lines = ["| part | measure | value | reference | commit |", "| --- | --- | --- | --- | --- |"]
-    lines += table_lines(results) or ["| – | no results yet: run `make run` | | | |"]
+    lines += table_lines(results, partial) or ["| – | no results yet: run `make run` | | | |"]
     return "\n".join(lines)
 
 

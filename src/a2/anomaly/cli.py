@@ -17,9 +17,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from a2 import cli
 from a2.anomaly import detector_config, detector_run, nab_scoring
-from a2.anomaly.errors import NABFormatError, NABScoreError, UsageError
-from a2.datasets import ChecksumError, DatasetNotFoundError
+from a2.anomaly.errors import UsageError
+from a2.errors import A2Error
 
 
 def parse_thresholds(items: Sequence[str] | None) -> dict[str, float]:
@@ -78,8 +79,8 @@ def _fraction(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m a2.anomaly.cli",
-                                     description="NAB v1.1 scoring and the streaming autoencoder detector.")
+    parser = cli.ArgumentParser(prog="python -m a2.anomaly.cli",
+                                description="NAB v1.1 scoring and the streaming autoencoder detector.")
     sub = parser.add_subparsers(dest="command", required=True)
     score = sub.add_parser("score", help="NAB v1.1 score of a results folder (<category>/<detector>_<name>.csv)")
     score.add_argument("results_dir", metavar="RESULTS_DIR")
@@ -123,13 +124,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except (NABScoreError, NABFormatError, ChecksumError, DatasetNotFoundError) as err:
+    except A2Error as err:  # data, labels, profiles, environment: NABScoreError, DataError, ...
         print(f"error: {err}", file=sys.stderr)
         return 1
     except OSError as err:
         print(f"error: {err.filename or ''} {err.strerror or err} (check the path and its permissions)".strip(),
               file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("error: interrupted (Ctrl-C)", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ name and the problem, never with a pandas traceback from deep inside a notebook.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -19,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 from a2.anomaly.errors import NABFormatError
-from a2.datasets import locate
+from a2.datasets import check_nab_profiles, check_nab_windows, locate, nab_files, read_dataset_json
+from a2.errors import DataError
+
+
+class NABSeriesNotFound(NABFormatError, FileNotFoundError):
+    """A series name that is neither a file nor a corpus file."""
+
 
 PRIMARY_SERIES = "realKnownCause/machine_temperature_system_failure.csv"
 
@@ -31,8 +36,7 @@ def corpus_root(root: str | os.PathLike[str] | None = None) -> Path:
 
 def corpus_files(root: str | os.PathLike[str] | None = None) -> list[str]:
     """All corpus files as sorted ``category/name.csv`` strings (58 in NAB v1.1)."""
-    data = corpus_root(root) / "data"
-    return sorted(p.relative_to(data).as_posix() for p in data.glob("*/*.csv"))
+    return nab_files(corpus_root(root))
 
 
 def _series_path(name: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> Path:
@@ -41,37 +45,52 @@ def _series_path(name: str | os.PathLike[str], root: str | os.PathLike[str] | No
         return path
     full = corpus_root(root) / "data" / path
     if not full.is_file():
-        raise FileNotFoundError(f"NAB series {name!s} not found under {full.parent}")
+        raise NABSeriesNotFound(f"NAB series {name!s} not found under {full.parent}",
+                                "name a corpus file as category/name.csv (see corpus_files())")
     return full
 
 
 def load_series(name: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Read one series as ``timestamp`` (datetime64) and ``value`` (float) columns, validated."""
     path = _series_path(name, root)
-    df = pd.read_csv(path)
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise NABFormatError(f"{path}: not a readable CSV ({' '.join(str(err).split())[:200]})",
+                             "restore the corpus file; expected 'timestamp,value' rows") from None
     missing = {"timestamp", "value"} - set(df.columns)
+    if not missing and df.empty:
+        raise NABFormatError(f"{path} has a header but no rows", "restore the corpus file")
     if missing:
-        raise NABFormatError(f"{path}: missing column(s) {sorted(missing)}; expected 'timestamp,value'")
+        raise NABFormatError(f"{path}: missing column(s) {sorted(missing)}", "expected a 'timestamp,value' header")
     try:
         ts = pd.to_datetime(df["timestamp"], format="%Y-%m-%d %H:%M:%S")
     except (ValueError, TypeError) as err:
-        raise NABFormatError(f"{path}: unparseable timestamp ({err}); expected 'YYYY-MM-DD HH:MM:SS'") from None
+        raise NABFormatError(f"{path}: unparseable timestamp ({' '.join(str(err).split())[:200]})",
+                             "expected 'YYYY-MM-DD HH:MM:SS'") from None
     values = pd.to_numeric(df["value"], errors="coerce")
     bad = df.index[values.isna() | ts.isna()]
     if len(bad):
         rows = ", ".join(str(i + 2) for i in bad[:5])  # +2: header line and 1-based numbering
-        raise NABFormatError(f"{path}: {len(bad)} missing or non-numeric value(s), first at line(s) {rows}")
+        raise NABFormatError(f"{path}: {len(bad)} missing or non-numeric value(s), first at line(s) {rows}",
+                             "restore the corpus file")
     return pd.DataFrame({"timestamp": ts, "value": values.astype(float)})
 
 
 def load_windows(root: str | os.PathLike[str] | None = None) -> dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]:
-    """``labels/combined_windows.json`` as ``{file: [(start, end), ...]}`` (both ends inclusive)."""
-    path = corpus_root(root) / "labels" / "combined_windows.json"
-    raw = json.loads(path.read_text())
+    """``labels/combined_windows.json`` as ``{file: [(start, end), ...]}`` (both ends inclusive).
+
+    Checked for structure every time (:func:`a2.datasets.check_nab_windows`: pairs, order, one entry per
+    corpus file), whatever ``A2_VERIFY_DATA`` says; a bad file is a :class:`NABFormatError` naming it.
+    """
+    folder = corpus_root(root)
+    path = folder / "labels" / "combined_windows.json"
     try:
-        return {k: [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in v] for k, v in raw.items()}
-    except (ValueError, TypeError) as err:
-        raise NABFormatError(f"{path}: malformed window ({err}); expected [[start, end], ...]") from None
+        raw = read_dataset_json(path, "nab")
+        check_nab_windows(raw, path, corpus_files(folder))
+    except DataError as err:
+        raise NABFormatError(err.what, err.fix) from None
+    return {k: [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in v] for k, v in raw.items()}
 
 
 def window_bounds(timestamps: pd.Series | pd.DatetimeIndex | np.ndarray,
@@ -97,7 +116,8 @@ def window_bounds(timestamps: pd.Series | pd.DatetimeIndex | np.ndarray,
     for start, end in windows:
         for edge in (start, end):
             if edge not in positions.index:
-                raise NABFormatError(f"{name}: label timestamp {edge} is not a timestamp of the series")
+                raise NABFormatError(f"{name}: label timestamp {edge} is not a timestamp of the series",
+                                     "every window edge in labels/combined_windows.json must be a row's timestamp")
         bounds.append((int(positions[start]), int(positions[end])))
     return bounds
 
@@ -133,11 +153,16 @@ def probationary_length(n_rows: int) -> int:
 
 @cache
 def _profiles(path: str) -> dict[str, dict[str, float]]:
-    raw = json.loads(Path(path).read_text())
+    try:
+        raw = read_dataset_json(Path(path), "nab")
+        check_nab_profiles(raw, Path(path))
+    except DataError as err:
+        raise NABFormatError(err.what, err.fix) from None
     return {name: dict(p["CostMatrix"]) for name, p in raw.items()}
 
 
 def profile_weights(root: str | os.PathLike[str] | None = None) -> dict[str, dict[str, float]]:
     """The cost weights of NAB's scoring profiles as ``config/profiles.json`` holds them:
-    ``{profile: {"tpWeight", "fnWeight", "fpWeight", "tnWeight"}}``."""
+    ``{profile: {"tpWeight", "fnWeight", "fpWeight", "tnWeight"}}``, checked
+    (:func:`a2.datasets.check_nab_profiles`: finite, non-negative weights, ``tp + fn > 0``)."""
     return _profiles(str(corpus_root(root) / "config" / "profiles.json"))

@@ -38,9 +38,20 @@ class Profile:
     fn: float
     fp: float
 
+    def __post_init__(self) -> None:
+        weights = (self.tp, self.fn, self.fp)
+        finite = all(isinstance(w, (int, float)) and np.isfinite(w) and w >= 0 for w in weights)
+        if not finite or self.tp + self.fn <= 0:
+            raise NABScoreError(f"profile {self.name!r} has weights tp={self.tp!r}, fn={self.fn!r}, fp={self.fp!r}",
+                                "use finite, non-negative weights with tp + fn > 0, as in NAB's profiles.json")
+
     @classmethod
     def from_config(cls, name: str, weights: Mapping[str, float]) -> Profile:
-        return cls(name, float(weights["tpWeight"]), float(weights["fnWeight"]), float(weights["fpWeight"]))
+        try:
+            return cls(name, float(weights["tpWeight"]), float(weights["fnWeight"]), float(weights["fpWeight"]))
+        except (KeyError, TypeError, ValueError) as err:
+            raise NABScoreError(f"profile {name!r}: CostMatrix {weights!r} lacks a numeric {err}",
+                                "give tpWeight, fnWeight and fpWeight as numbers") from None
 
 
 def load_profiles(root: str | os.PathLike[str] | None = None) -> dict[str, Profile]:
@@ -135,11 +146,11 @@ def check_scores(name: str, scores: np.ndarray, n_rows: int) -> np.ndarray:
     """Scores as a float array of the right length, all finite and in [0, 1]; else a clear error."""
     arr = np.asarray(scores, dtype=float)
     if arr.ndim != 1 or len(arr) != n_rows:
-        raise NABScoreError(f"{name}: {arr.shape} anomaly scores for a series of {n_rows} rows; need one per row")
+        raise NABScoreError(f"{name}: {arr.shape} anomaly scores for a series of {n_rows} rows", "need one per row")
     bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0) | (arr > 1))
     if len(bad):
         raise NABScoreError(f"{name}: anomaly_score must be in [0, 1] and not NaN; row {bad[0]} is {arr[bad[0]]} "
-                            f"({len(bad)} bad row(s)); clip or calibrate the detector output")
+                            f"({len(bad)} bad row(s))", "clip or calibrate the detector output")
     return arr
 
 
@@ -158,7 +169,7 @@ def _events(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels], 
     offset, n_windows = 0, 0
     for name, lab in labels.items():
         if name not in scores:
-            raise NABScoreError(f"no anomaly scores for corpus file {name}; the detector must emit every file")
+            raise NABScoreError(f"no anomaly scores for corpus file {name}", "the detector must emit every file")
         s = check_scores(name, scores[name], lab.n_rows)
         p = lab.probation
         ids = window_ids(lab)[p:]
@@ -219,6 +230,9 @@ def sweep(scores: Mapping[str, np.ndarray], labels: Mapping[str, FileLabels],
 
 def normalise(raw: float, n_windows: int, profile: Profile) -> float:
     """0 = flag nothing (``-A_FN`` per window), 100 = every window caught at its left edge."""
+    if n_windows <= 0:
+        raise NABScoreError("no labelled anomaly window among the scored files, so the score cannot be normalised",
+                            "score files that include labelled windows (check labels/combined_windows.json)")
     null, perfect = -profile.fn * n_windows, profile.tp * n_windows
     return 100.0 * (raw - null) / (perfect - null)
 
@@ -354,11 +368,12 @@ def check_rows(path: str | os.PathLike[str], timestamps: pd.Series, expected: pd
     if len(differ):
         i = int(differ[0])
         raise NABScoreError(f"{path}: row {i} (line {i + 2}) has timestamp {got[i]} but the corpus series has "
-                            f"{want[i]} there; write one row per corpus row, in the corpus order")
+                            f"{want[i]} there", "write one row per corpus row, in the corpus order; if the corpus "
+                            "copy itself was changed, restore it")
     if len(got) != len(want):
         what = "is missing rows" if len(got) < len(want) else "has extra rows"
         raise NABScoreError(f"{path} {what}: {len(got)} rows for a corpus series of {len(want)}, first difference at "
-                            f"row {n} (line {n + 2}); write one row per corpus row, in the corpus order")
+                            f"row {n} (line {n + 2})", "write one row per corpus row, in the corpus order")
 
 
 def read_results(results_dir: str | os.PathLike[str], root: str | os.PathLike[str] | None = None,
@@ -370,8 +385,9 @@ def read_results(results_dir: str | os.PathLike[str], root: str | os.PathLike[st
     """
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
-        raise NABScoreError(f"results folder {results_dir} does not exist; pass the folder that holds "
-                            "<category>/<detector>_<name>.csv files")
+        what = "is not a folder" if results_dir.exists() else "does not exist"
+        raise NABScoreError(f"results folder {results_dir} {what}",
+                            "pass the folder that holds <category>/<detector>_<name>.csv files")
     detector = results_dir.resolve().name
     labels_all = corpus_labels(root)
     scores, labels = {}, {}
@@ -379,20 +395,21 @@ def read_results(results_dir: str | os.PathLike[str], root: str | os.PathLike[st
         cat, fname = name.split("/")
         path = results_dir / cat / f"{detector}_{fname}"
         if not path.is_file():
-            raise NABScoreError(f"{path} is missing: RESULTS_DIR must hold one file per corpus file, "
-                                f"named <category>/<detector>_<name>.csv with detector = folder name {detector!r}")
+            raise NABScoreError(f"{path} is missing", "RESULTS_DIR must hold one file per corpus file, named "
+                                f"<category>/<detector>_<name>.csv with detector = folder name {detector!r}")
         try:
             df = pd.read_csv(path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-            raise NABScoreError(f"{path}: not a readable CSV ({err}); need timestamp,anomaly_score columns") from None
+            raise NABScoreError(f"{path}: not a readable CSV ({' '.join(str(err).split())[:200]})",
+                                "need timestamp,anomaly_score columns") from None
         missing = {"timestamp", "anomaly_score"} - set(df.columns)
         if missing:
-            raise NABScoreError(f"{path}: missing column(s) {sorted(missing)}; expected timestamp,anomaly_score")
+            raise NABScoreError(f"{path}: missing column(s) {sorted(missing)}", "expected timestamp,anomaly_score")
         ts = pd.to_datetime(df["timestamp"], errors="coerce")
         if ts.isna().any():
             i = int(np.flatnonzero(ts.isna())[0])
             raise NABScoreError(f"{path}: row {i} (line {i + 2}) has an unparseable timestamp "
-                                f"{df['timestamp'].iloc[i]!r}; use 'YYYY-MM-DD HH:MM:SS'")
+                                f"{df['timestamp'].iloc[i]!r}", "use 'YYYY-MM-DD HH:MM:SS'")
         check_rows(path, ts, _corpus_timestamps(name, None if root is None else str(root)))
         labels[name] = labels_all[name]
         scores[name] = check_scores(str(path), pd.to_numeric(df["anomaly_score"], errors="coerce").to_numpy(float),
