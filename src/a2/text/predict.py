@@ -144,7 +144,7 @@ class Predictor:
         if len(vocab) != cfg.vocab_size:
             raise WeightsError(f"{path}: the vocabulary has {len(vocab)} tokens but the model expects "
                                f"{cfg.vocab_size} (config vocab_size); the file is damaged or mixed up", _FIX)
-        embed = data["state_dict"].get("embed.weight") if isinstance(data["state_dict"], dict) else None
+        embed = data["state_dict"].get("tokens.embed.weight") if isinstance(data["state_dict"], dict) else None
         if embed is None or embed.shape[0] != len(vocab):
             rows = "no embedding table" if embed is None else f"an embedding table of {embed.shape[0]} rows"
             raise WeightsError(f"{path}: the vocabulary has {len(vocab)} tokens but the weights hold {rows}", _FIX)
