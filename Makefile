@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test run fast lint pdf report table clean
+.PHONY: install test run fast lint pdf report table export clean
 
 install: $(STAMP)
 
@@ -26,6 +26,9 @@ fast: $(STAMP)  ## execute every notebook in FAST mode into build/fast (committe
 
 table: $(STAMP)  ## print the README results table from results/*.json
 	$(PY) main.py --table
+
+export: $(STAMP)  ## regenerate the package modules from the notebooks' `#@save` cells (after editing a cell)
+	$(PY) -m a2.notebooks export
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests main.py

@@ -28,19 +28,44 @@ def test_fast_mode_redirects_outputs(monkeypatch):
     assert "seed=1" in str(rt)
 
 
-def test_autocast_is_bf16_only_where_supported():
-    with runtime.autocast("cpu"):
-        y = torch.nn.Linear(4, 4)(torch.randn(2, 4))
-    assert y.dtype == (torch.bfloat16 if runtime.cpu_has_bf16() else torch.float32)
-    with runtime.autocast("cpu", enabled=False):
-        assert torch.nn.Linear(4, 4)(torch.randn(2, 4)).dtype == torch.float32
+@pytest.mark.parametrize("arithmetic, dtype", [("fp32", torch.float32), ("bf16", torch.bfloat16),
+                                               ("fp16", torch.float16)])
+def test_autocast_runs_the_named_arithmetic(arithmetic, dtype):
+    with runtime.autocast("cpu", arithmetic):
+        assert torch.nn.Linear(4, 4)(torch.randn(2, 4)).dtype == dtype
 
 
-def test_precision_names_what_autocast_does():
-    assert runtime.precision("cpu") == ("bf16" if runtime.cpu_has_bf16() else "fp32")
-    assert runtime.precision("cpu", enabled=False) == "fp32"
-    assert runtime.precision("cuda") == "fp16" and runtime.precision("cuda", enabled=False) == "fp32"
-    assert runtime.setup(seed=0, fast=True, device="cpu").precision == runtime.precision("cpu")
+def test_unknown_arithmetic_is_a_one_line_error(monkeypatch):
+    with pytest.raises(A2Error, match="not one of"):
+        runtime.autocast("cpu", "fp8")
+    monkeypatch.setenv("A2_PRECISION", "half")
+    with pytest.raises(A2Error, match="A2_PRECISION"):
+        runtime.resolve_arithmetic("cpu")
+
+
+def test_resolve_arithmetic_follows_force_then_measurement(monkeypatch):
+    monkeypatch.delenv("A2_PRECISION", raising=False)
+    assert runtime.resolve_arithmetic("cpu", "fp16") == "fp16"
+    assert runtime.resolve_arithmetic("cpu", step_seconds={"fp32": 1.0, "bf16": 2.0}) == "fp32"
+    assert runtime.resolve_arithmetic("cpu", step_seconds={"fp32": 2.0, "bf16": 1.0}) == "bf16"
+    assert runtime.resolve_arithmetic("cpu") == ("bf16" if runtime.cpu_has_bf16() else "fp32")
+    monkeypatch.setenv("A2_PRECISION", "fp32")
+    assert runtime.resolve_arithmetic("cpu", step_seconds={"fp32": 2.0, "bf16": 1.0}) == "fp32"
+    assert runtime.resolve_arithmetic("cpu", "bf16") == "bf16"  # an explicit parameter beats the environment
+    assert runtime.setup(seed=0, fast=True, device="cpu").arithmetic == "fp32"
+
+
+def test_grad_scaler_is_on_for_fp16_only():
+    assert runtime.grad_scaler("cpu", "fp16").is_enabled()
+    assert not runtime.grad_scaler("cpu", "bf16").is_enabled()
+    assert not runtime.grad_scaler("cpu", "fp32").is_enabled()
+    assert runtime.device_kind("cpu") == "cpu"
+
+
+def test_mps_is_refused_where_there_is_none(monkeypatch):
+    monkeypatch.setattr(runtime, "_mps_available", lambda: False)
+    with pytest.raises(A2Error, match="no Apple MPS"):
+        runtime.pick_device("mps")
 
 
 def test_git_commit_is_a_string():

@@ -3,8 +3,19 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from a2 import runtime
 from a2.evaluation import accuracy
-from a2.training import History, TrainConfig, fit, make_optimizer, timed_steps
+from a2.training import (
+    EarlyStopping,
+    History,
+    TrainConfig,
+    fit,
+    make_ema,
+    make_optimizer,
+    measure_step_seconds,
+    optimizer_step,
+    timed_steps,
+)
 
 
 def toy_loaders(n=256, seed=0):
@@ -106,9 +117,80 @@ def test_ema_weights_are_what_the_model_ends_with():
     torch.manual_seed(0)
     model = nn.Linear(2, 2)
     hist = fit(model, train, val, loss_fn=nn.CrossEntropyLoss(), device="cpu", metrics={"acc": accuracy},
-               config=TrainConfig(epochs=3, lr=0.1, ema=0.9, mixed_precision=False, progress=False))
+               config=TrainConfig(epochs=3, lr=0.1, ema=0.9, arithmetic="fp32", progress=False))
     assert hist["val_acc"][-1] > 0.9
     # the returned weights reproduce the best epoch's validation loss (they are the EMA weights)
     with torch.no_grad():
         loss = sum(nn.functional.cross_entropy(model(x), y, reduction="sum") for x, y in val) / 256
     assert float(loss) == pytest.approx(hist.best()["val_loss"], rel=1e-4)
+
+
+def _tiny_regression(seed: int = 0):
+    torch.manual_seed(seed)
+    x = torch.randn(64, 8)
+    return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1)), x, x.sum(dim=1, keepdim=True)
+
+
+@pytest.mark.parametrize("arithmetic", ["fp32", "bf16", "fp16"])
+def test_every_arithmetic_reduces_the_loss_in_a_few_steps(arithmetic):
+    model, x, y = _tiny_regression()
+    cfg = TrainConfig(lr=1e-2, arithmetic=arithmetic)
+    optimizer = make_optimizer(model, cfg)
+    scaler = runtime.grad_scaler("cpu", arithmetic)
+    losses = []
+    for _ in range(40):  # fp16's first steps overflow at the initial scale and are skipped while it shrinks
+        with runtime.autocast("cpu", arithmetic):
+            loss = nn.functional.mse_loss(model(x).float(), y)
+        optimizer_step(model, loss, optimizer, cfg, scaler)
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+    assert scaler.is_enabled() == (arithmetic == "fp16")
+
+
+def test_fp16_scaler_skips_an_overflowing_step_and_shrinks_the_scale():
+    model, x, y = _tiny_regression()
+    cfg = TrainConfig(lr=1e-2, arithmetic="fp16")
+    optimizer = make_optimizer(model, cfg)
+    scaler = runtime.grad_scaler("cpu", "fp16")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    scale = scaler.get_scale()
+    with runtime.autocast("cpu", "fp16"):
+        loss = nn.functional.mse_loss(model(x).float(), y) * 1e38  # its fp16 gradients overflow
+    optimizer_step(model, loss, optimizer, cfg, scaler)
+    assert scaler.get_scale() < scale
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # the step was skipped
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_early_stopping_keeps_the_best_state_and_stops_after_patience():
+    model = nn.Linear(2, 1)
+    stopper = EarlyStopping(patience=2, mode="min")
+    assert stopper.step(1.0, 1, model) and not stopper.should_stop
+    best = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    assert not stopper.step(1.5, 2, model) and not stopper.should_stop
+    assert not stopper.step(1.2, 3, model) and stopper.should_stop
+    stopper.restore(model)
+    assert stopper.best_epoch == 1 and torch.equal(model.weight, best["weight"])
+    with pytest.raises(ValueError):
+        EarlyStopping(mode="best")
+
+
+def test_make_ema_averages_and_can_be_off():
+    model = nn.Linear(2, 1)
+    assert make_ema(model, None) is None
+    ema = make_ema(model, 0.5)
+    with torch.no_grad():
+        model.weight.fill_(2.0)
+    ema.update_parameters(model)
+    assert torch.allclose(ema.module.weight, torch.full_like(model.weight, 2.0))  # first update copies
+    with pytest.raises(ValueError):
+        make_ema(model, 1.5)
+
+
+def test_measure_step_seconds_times_each_arithmetic_after_a_warm_up():
+    calls = []
+    seconds = measure_step_seconds(calls.append, ("fp32", "bf16"), steps=3)
+    assert set(seconds) == {"fp32", "bf16"} and all(s >= 0 for s in seconds.values())
+    assert calls == ["fp32"] * 4 + ["bf16"] * 4

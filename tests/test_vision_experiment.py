@@ -36,7 +36,7 @@ def test_train_model_returns_an_entry_and_saves_weights_but_writes_no_results(tr
     assert not outcome.reused and len(outcome.history) == 2
     assert entry["label"].startswith("VGG-13 (width 0.125, ") and entry["label"].endswith("M params)")
     assert {"test_accuracy", "test_f1", "params", "train_s", "signature"} <= set(entry)
-    assert entry["precision"] == runtime.precision("cpu")
+    assert entry["precision"] == runtime.resolve_arithmetic("cpu")
     assert set(entry["metrics"]) == {"train", "val", "test"}
     assert (out_dir / entry["weights"]).is_file() and not (out_dir / "results" / "bonus.json").exists()
 

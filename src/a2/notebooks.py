@@ -1,4 +1,13 @@
-"""Saved notebooks without widget state: ``python -m a2.notebooks strip-widgets NOTEBOOK...``.
+"""Notebook housekeeping: exporting ``#@save`` cells into the package, and saving without widget state.
+
+``python -m a2.notebooks export [--check]``: the graded code (models, loops) is written in notebook
+cells, where a grader reads it and a student edits it. Where the package needs the same definition
+(the ``predict`` CLI, the NAB detector, unit tests), the cell is marked with a first line
+``#@save a2.some.module``, as d2l marks its ``#@save`` functions. All cells marked for one module, in
+notebook order, become ``src/a2/some/module.py`` under a generated header; ``--check`` (run by the tests)
+fails when a committed module differs from its cells, so there is one hand-kept copy: the notebook's.
+
+``python -m a2.notebooks strip-widgets NOTEBOOK...``: saved notebooks without widget state.
 
 A progress bar drawn as a Jupyter widget is saved as an ``application/vnd.jupyter.widget-view+json``
 output plus the widget models in ``metadata.widgets``. Outside a live session the bar shows nothing (or
@@ -13,7 +22,75 @@ import json
 from pathlib import Path
 from typing import Any
 
+from a2.errors import A2Error
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+SAVE_MARK = "#@save"
+NOTEBOOK_GLOBS = ("*.ipynb", "bonus/*.ipynb")
+
+
+def saved_cells(nb: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(module, code)`` for every code cell whose first line is ``#@save <module>``, in notebook order."""
+    found = []
+    for i, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        source = "".join(cell.get("source", []))
+        first, _, body = source.partition("\n")
+        if not first.startswith(SAVE_MARK):
+            continue
+        module = first[len(SAVE_MARK):].strip()
+        if not module.startswith("a2.") or not all(part.isidentifier() for part in module.split(".")):
+            raise A2Error(f"cell {i}: {first!r} does not name a module of the package",
+                          f"write the cell's first line as '{SAVE_MARK} a2.<package>.<module>'")
+        if any(line.lstrip().startswith(("%", "!")) for line in body.splitlines()):
+            raise A2Error(f"cell {i} ({module}) holds an IPython magic or shell line, which a module cannot",
+                          "move the magic to a cell of its own")
+        found.append((module, body.strip("\n")))
+    return found
+
+
+def module_path(root: Path, module: str) -> Path:
+    return root / "src" / Path(*module.split(".")).with_suffix(".py")
+
+
+def render_module(module: str, notebook: str, cells: list[str]) -> str:
+    """The text of an exported module: a generated header, then the cells, two blank lines apart."""
+    header = (f"# Generated from {notebook} by `make export` (python -m a2.notebooks export): edit the\n"
+              f"# notebook's '{SAVE_MARK} {module}' cells, not this file; tests/test_exports.py checks they agree.\n")
+    return header + "\n\n\n".join(c.rstrip() for c in cells) + "\n"
+
+
+def exported_modules(root: Path) -> dict[Path, str]:
+    """Every module the notebooks under ``root`` export, with the text it should have."""
+    by_module: dict[str, tuple[str, list[str]]] = {}
+    for pattern in NOTEBOOK_GLOBS:
+        for path in sorted(root.glob(pattern)):
+            name = path.relative_to(root).as_posix()
+            try:
+                cells = saved_cells(json.loads(path.read_text(encoding="utf-8")))
+            except A2Error as err:
+                raise A2Error(f"{name}: {err.what}", err.fix) from None
+            for module, code in cells:
+                owner, codes = by_module.setdefault(module, (name, []))
+                if owner != name:
+                    raise A2Error(f"{module} is exported from both {owner} and {name}",
+                                  "mark a module's cells in one notebook only")
+                codes.append(code)
+    return {module_path(root, m): render_module(m, nb, codes) for m, (nb, codes) in by_module.items()}
+
+
+def export(root: Path, check: bool = False) -> list[Path]:
+    """Write (or with ``check``, only compare) the exported modules; returns those that differed."""
+    stale = []
+    for path, text in exported_modules(root).items():
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(path)
+        if not check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    return stale
 
 
 def widget_state(nb: dict[str, Any]) -> list[str]:
@@ -59,10 +136,25 @@ def strip_file(path: str | Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m a2.notebooks", description=__doc__)
-    parser.add_argument("command", choices=["strip-widgets"])
-    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser = argparse.ArgumentParser(prog="python -m a2.notebooks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["export", "strip-widgets"])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="strip-widgets: the notebooks to clean")
+    parser.add_argument("--check", action="store_true", help="export: only report modules that differ")
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[2], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.command == "export":
+        try:
+            stale = export(args.root, check=args.check)
+        except A2Error as err:
+            print(f"error: {err}")
+            return 2
+        for path in stale:
+            rel = path.relative_to(args.root)
+            print(f"{rel}: differs from its {SAVE_MARK} cells" if args.check else f"{rel}: written")
+        if args.check and stale:
+            print("run `make export` to regenerate them from the notebooks")
+        return 1 if args.check and stale else 0
     for path in args.notebooks:
         print(f"{path}: {'widget state removed' if strip_file(path) else 'no widget state'}")
     return 0

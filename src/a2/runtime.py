@@ -1,4 +1,4 @@
-"""Where and how code runs: device choice, seeding, bf16 autocast, the FAST switch, output folders.
+"""Where and how code runs: device choice, seeding, the arithmetic (fp32/bf16/fp16), the FAST switch, output folders.
 
 Every notebook starts with ``rt = runtime.setup(seed=SEED, fast=FAST)``. In FAST mode the results
 and weights go to ``build/fast/`` (or ``$A2_OUTPUT_DIR``) so a smoke run never overwrites the
@@ -49,6 +49,10 @@ def set_fast(value: bool) -> None:
     _fast = bool(value)
 
 
+def _mps_available() -> bool:
+    return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+
+
 def pick_device(prefer: str | None = None) -> torch.device:
     """``prefer`` if given (or ``$A2_DEVICE``), else cuda > mps > cpu."""
     prefer = prefer or os.environ.get("A2_DEVICE")
@@ -61,10 +65,15 @@ def pick_device(prefer: str | None = None) -> torch.device:
         if device.type == "cuda" and not torch.cuda.is_available():
             raise A2Error(f"device {prefer!r} was asked for but this machine has no usable CUDA GPU",
                           "use cpu, or unset A2_DEVICE to pick the best device automatically")
+        if device.type == "mps" and not _mps_available():
+            raise A2Error(f"device {prefer!r} was asked for but this machine has no Apple MPS device",
+                          "use cpu, or unset A2_DEVICE to pick the best device automatically")
+        if device.type not in ("cpu", "cuda", "mps"):
+            raise A2Error(f"device {prefer!r} is not supported here", "use cpu, cuda or mps, or unset A2_DEVICE")
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+    if _mps_available():
         return torch.device("mps")
     return torch.device("cpu")
 
@@ -88,21 +97,65 @@ def cpu_has_bf16() -> bool:
     return any(flag in flags for flag in ("avx512_bf16", "amx_bf16"))
 
 
-def precision(device: torch.device | str, enabled: bool = True) -> str:
-    """The arithmetic :func:`autocast` runs in on ``device``: ``"bf16"``, ``"fp16"`` or ``"fp32"``."""
-    device = torch.device(device)
-    if enabled and device.type == "cuda":
-        return "fp16"
-    if enabled and device.type == "cpu" and cpu_has_bf16():
-        return "bf16"
-    return "fp32"
+ARITHMETICS = ("fp32", "bf16", "fp16")
 
 
-def autocast(device: torch.device | str, enabled: bool = True) -> contextlib.AbstractContextManager:
-    """Mixed precision where it helps: bf16 on capable CPUs, fp16 AMP on CUDA, otherwise nothing."""
+def requested_arithmetic(value: str | None = None) -> str:
+    """``value`` (a notebook's ``PRECISION``), else ``$A2_PRECISION``, else ``"auto"``; checked.
+
+    An explicit value wins over the environment; ``"auto"`` defers to ``A2_PRECISION`` when it is set.
+    """
+    if value is None or value == "auto":
+        value = os.environ.get("A2_PRECISION") or "auto"
+    value = value.strip().lower()
+    if value not in ("auto", *ARITHMETICS):
+        raise A2Error(f"precision {value!r} (A2_PRECISION or PRECISION) is not one of auto, fp32, bf16, fp16",
+                      "set A2_PRECISION=auto|fp32|bf16|fp16, or unset it")
+    return value
+
+
+def resolve_arithmetic(device: torch.device | str, requested: str | None = "auto",
+                       step_seconds: dict[str, float] | None = None) -> str:
+    """The arithmetic a model trains in: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
+
+    A forced value (argument or ``A2_PRECISION``) is used as is. ``auto`` means: on CUDA, bf16 where the
+    GPU supports it, else fp16 (trained with a loss scaler, see :func:`grad_scaler`); elsewhere the faster
+    of the measured ``step_seconds`` (bf16 can be slower than fp32 even on CPUs that have it), or, with
+    no measurement, bf16 on CPUs with native bf16 and fp32 otherwise.
+    """
+    choice = requested_arithmetic(requested)
+    if choice != "auto":
+        return choice
     device = torch.device(device)
-    dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision(device, enabled))
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if step_seconds:
+        return min(step_seconds, key=step_seconds.get)
+    return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
+
+
+def autocast(device: torch.device | str, arithmetic: str = "fp32") -> contextlib.AbstractContextManager:
+    """Autocast to ``arithmetic`` on ``device`` (``"fp32"``: nothing happens)."""
+    device = torch.device(device)
+    dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(arithmetic)
+    if arithmetic not in ARITHMETICS:
+        raise A2Error(f"arithmetic {arithmetic!r} is not one of {', '.join(ARITHMETICS)}",
+                      "pass the value of runtime.resolve_arithmetic")
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
+
+
+def grad_scaler(device: torch.device | str, arithmetic: str) -> torch.amp.GradScaler:
+    """A loss scaler that is on only for fp16, where small gradients would otherwise underflow to zero.
+
+    Disabled, ``scale`` returns the loss unchanged and ``step`` is a plain optimizer step, so one training
+    loop serves every device and arithmetic.
+    """
+    return torch.amp.GradScaler(torch.device(device).type, enabled=arithmetic == "fp16")
+
+
+def device_kind(device: torch.device | str) -> str:
+    """``"cpu"``, ``"cuda"`` or ``"mps"``: what a results file records beside its arithmetic."""
+    return torch.device(device).type
 
 
 def output_dir() -> Path:
@@ -160,7 +213,7 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     if device.type == "cpu":
-        extra = ", bf16 autocast" if cpu_has_bf16() else ""
+        extra = ", native bf16" if cpu_has_bf16() else ""
         return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads{extra})"
     return str(device)
 
@@ -175,9 +228,9 @@ class Runtime:
     output_dir: Path
 
     @property
-    def precision(self) -> str:
-        """What mixed precision means on this device: ``"bf16"``, ``"fp16"``, or ``"fp32"`` where it is off."""
-        return precision(self.device)
+    def arithmetic(self) -> str:
+        """The default arithmetic here (``A2_PRECISION`` or the unmeasured automatic choice)."""
+        return resolve_arithmetic(self.device)
 
     def __str__(self) -> str:
         return (

@@ -1,6 +1,11 @@
-"""``fit``: the one training loop shared by every model in the repository.
+"""Small training helpers every loop uses, and ``fit``, a generic loop built from them.
 
-Model-agnostic in the spirit of minGPT's Trainer: it sees batches, a loss function and optional
+The graded models (Parts II and IV) are trained by loops written out in their notebooks; those loops
+use the pieces here: :func:`param_groups`/:func:`make_optimizer`, :func:`make_scheduler`,
+:func:`make_ema`, :class:`EarlyStopping` (keep-best), :func:`measure_step_seconds` (which arithmetic
+is faster), with ``a2.runtime.autocast`` and ``a2.runtime.grad_scaler`` for mixed precision.
+:func:`fit` is the same loop for the models the package trains itself (the NAB detector, the vision
+baselines). Model-agnostic in the spirit of minGPT's Trainer: it sees batches, a loss function and optional
 metric callbacks, never a specific architecture. Per epoch it records train/validation loss, any
 metrics, the learning rate and the wall time; it keeps the best weights in memory (restored at the
 end), saves them atomically when asked, and stops early when the monitored value stalls.
@@ -24,7 +29,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from a2.io import save_torch
 from a2.progress import progress
-from a2.runtime import autocast, pick_device
+from a2.runtime import autocast, grad_scaler, pick_device, resolve_arithmetic
 
 Batch = Any
 StepFn = Callable[[nn.Module, Batch], tuple[torch.Tensor, torch.Tensor]]
@@ -47,7 +52,7 @@ class TrainConfig:
     patience: int | None = None  # early stopping: epochs without improvement before stopping; None = never
     monitor: str = "val_loss"
     mode: Literal["min", "max"] = "min"
-    mixed_precision: bool = True  # bf16 autocast on capable CPUs, fp16 AMP on CUDA
+    arithmetic: str = "auto"  # "auto" (runtime's choice, A2_PRECISION), "fp32", "bf16" or "fp16" (loss-scaled)
     progress: bool = True
 
 
@@ -148,13 +153,87 @@ def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_ste
     return sched.SequentialLR(optimizer, [ramp, after], milestones=[warmup])
 
 
-def optimizer_step(model: nn.Module, loss: torch.Tensor, optimizer: torch.optim.Optimizer, cfg: TrainConfig) -> None:
-    """Backward pass, gradient clipping (``cfg.grad_clip``) and one optimizer update: the step of :func:`fit`."""
+def make_ema(model: nn.Module, decay: float | None) -> AveragedModel | None:
+    """An exponential moving average of ``model``'s weights (and buffers), or None when ``decay`` is falsy.
+
+    Call ``ema.update_parameters(model)`` after each optimizer step; evaluate ``ema.module``.
+    """
+    if not decay:
+        return None
+    if not 0.0 < decay < 1.0:
+        raise ValueError(f"EMA decay must lie in (0, 1), got {decay}")
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+class EarlyStopping:
+    """Keep-best and early stopping on one monitored value per epoch.
+
+    ``step(score, epoch, model)`` returns True when ``score`` is the best so far, in which case a CPU copy
+    of ``model``'s state is kept; ``should_stop`` turns True after ``patience`` epochs without improvement
+    (never, with ``patience=None``); ``restore(model)`` loads the best weights back.
+    """
+
+    def __init__(self, patience: int | None = None, mode: Literal["min", "max"] = "min") -> None:
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        self.patience, self.mode = patience, mode
+        self.best_score: float | None = None
+        self.best_epoch: int | None = None
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.since_best = 0
+
+    def step(self, score: float, epoch: int, model: nn.Module) -> bool:
+        if not _is_better(score, self.best_score, self.mode):
+            self.since_best += 1
+            return False
+        self.best_score, self.best_epoch, self.since_best = float(score), epoch, 0
+        self.best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        return True
+
+    @property
+    def should_stop(self) -> bool:
+        return self.patience is not None and self.since_best >= self.patience
+
+    def restore(self, model: nn.Module) -> None:
+        if self.best_state is None:
+            raise RuntimeError("no epoch has been recorded yet, so there are no best weights to restore")
+        model.load_state_dict(self.best_state)
+
+
+def optimizer_step(model: nn.Module, loss: torch.Tensor, optimizer: torch.optim.Optimizer, cfg: TrainConfig,
+                   scaler: torch.amp.GradScaler | None = None) -> None:
+    """Backward pass, gradient clipping (``cfg.grad_clip``) and one optimizer update: the step of :func:`fit`.
+
+    With an enabled ``scaler`` (fp16) the loss is scaled before ``backward``, the gradients are unscaled
+    before clipping, and a step whose gradients overflowed is skipped while the scale shrinks.
+    """
+    scaler = scaler or torch.amp.GradScaler(enabled=False)
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    scaler.scale(loss).backward()
     if cfg.grad_clip:
+        scaler.unscale_(optimizer)
         nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-    optimizer.step()
+    scaler.step(optimizer)
+    scaler.update()
+
+
+def measure_step_seconds(run_step: Callable[[str], None], arithmetics: Iterable[str] = ("fp32", "bf16"),
+                         steps: int = 3) -> dict[str, float]:
+    """Median wall seconds of ``run_step(arithmetic)`` for each arithmetic, after one warm-up call each.
+
+    ``run_step`` should do one real training step (forward, loss, backward, update) of a throw-away copy
+    of the model, so that choosing the faster arithmetic costs seconds and changes no trained weights.
+    """
+    seconds = {}
+    for arithmetic in arithmetics:
+        run_step(arithmetic)  # warm-up: kernel selection, allocator
+        times = []
+        for _ in range(max(1, steps)):
+            start = time.perf_counter()
+            run_step(arithmetic)
+            times.append(time.perf_counter() - start)
+        seconds[arithmetic] = float(sorted(times)[len(times) // 2])
+    return seconds
 
 
 def timed_steps(
@@ -172,15 +251,17 @@ def timed_steps(
     the timed step is fit's own, so what is measured is what training will cost.
     """
     device = torch.device(device)
+    arithmetic = resolve_arithmetic(device, cfg.arithmetic)
+    scaler = grad_scaler(device, arithmetic)
     model.train()
     times = []
     for batch in batches:
         start = time.perf_counter()
         batch = to_device(batch, device)
-        with autocast(device, enabled=cfg.mixed_precision):
+        with autocast(device, arithmetic):
             output, target = step(model, batch)
             loss = loss_fn(output, target)
-        optimizer_step(model, loss, optimizer, cfg)
+        optimizer_step(model, loss, optimizer, cfg, scaler)
         times.append(time.perf_counter() - start)
     return times
 
@@ -196,6 +277,7 @@ def _run_epoch(
     optimizer: torch.optim.Optimizer | None = None,
     scheduler: Any = None,
     averaged: AveragedModel | None = None,
+    scaler: torch.amp.GradScaler | None = None,
     desc: str = "",
 ) -> dict[str, float]:
     """One pass over ``loader``; trains when an optimizer is given. Returns sample-weighted means."""
@@ -207,13 +289,13 @@ def _run_epoch(
     with torch.set_grad_enabled(training):
         for batch in bar:
             batch = to_device(batch, device)
-            with autocast(device, enabled=cfg.mixed_precision):
+            with autocast(device, resolve_arithmetic(device, cfg.arithmetic)):
                 output, target = step(model, batch)
                 loss = loss_fn(output, target)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {loss.item()} ({desc}); lower the learning rate")
             if training:
-                optimizer_step(model, loss, optimizer, cfg)
+                optimizer_step(model, loss, optimizer, cfg, scaler)
                 if scheduler is not None:
                     scheduler.step()
                 if averaged is not None:
@@ -266,12 +348,11 @@ def fit(
     optimizer = optimizer or make_optimizer(model, cfg)
     steps_per_epoch = len(train_loader) if hasattr(train_loader, "__len__") else 1
     scheduler = make_scheduler(optimizer, cfg, cfg.epochs * steps_per_epoch)
-    averaged = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True)
-                if cfg.ema else None)
+    scaler = grad_scaler(device, resolve_arithmetic(device, cfg.arithmetic))
+    averaged = make_ema(model, cfg.ema)
     evaluated = averaged.module if averaged is not None else model
     history = History()
-    best_state: dict[str, torch.Tensor] | None = None
-    since_best = 0
+    stopper = EarlyStopping(cfg.patience, cfg.mode)
     start = time.perf_counter()
 
     epochs = progress(range(1, cfg.epochs + 1), desc=f"fit {type(model).__name__}", disable=not cfg.progress)
@@ -279,7 +360,7 @@ def fit(
         t0 = time.perf_counter()
         record: dict[str, float] = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"]}
         train = _run_epoch(model, train_loader, loss_fn, step, device, cfg, metrics, optimizer, scheduler,
-                           averaged, desc=f"epoch {epoch} train")
+                           averaged, scaler, desc=f"epoch {epoch} train")
         record.update({f"train_{k}": v for k, v in train.items()})
         if val_loader is not None:
             val = _run_epoch(evaluated, val_loader, loss_fn, step, device, cfg, metrics, desc=f"epoch {epoch} val")
@@ -291,28 +372,21 @@ def fit(
         record["epoch_s"] = time.perf_counter() - t0
         history.records.append(record)
 
-        # keep-best
         if cfg.monitor not in record:
             raise KeyError(f"monitor {cfg.monitor!r} not in the epoch record; available: {sorted(record)}")
-        score = record[cfg.monitor]
-        if _is_better(score, history.best_score, cfg.mode):
-            history.best_epoch, history.best_score, since_best = epoch, score, 0
-            best_state = {k: v.detach().cpu().clone() for k, v in evaluated.state_dict().items()}
-            if checkpoint is not None:
-                payload = {"state_dict": best_state, "epoch": epoch, cfg.monitor: score, **(checkpoint_extra or {})}
-                save_torch(payload, checkpoint)
-        else:
-            since_best += 1
+        if stopper.step(record[cfg.monitor], epoch, evaluated) and checkpoint is not None:
+            payload = {"state_dict": stopper.best_state, "epoch": epoch, cfg.monitor: stopper.best_score,
+                       **(checkpoint_extra or {})}
+            save_torch(payload, checkpoint)
+        history.best_epoch, history.best_score = stopper.best_epoch, stopper.best_score
         epochs.set_postfix({k: f"{record[k]:.4f}" for k in ("train_loss", "val_loss", cfg.monitor) if k in record})
-
-        # early stopping
-        if cfg.patience is not None and since_best >= cfg.patience:
+        if stopper.should_stop:
             history.stopped_early = True
             break
 
     history.train_time_s = time.perf_counter() - start
-    if restore_best and best_state is not None:
-        model.load_state_dict(best_state)
+    if restore_best and stopper.best_state is not None:
+        stopper.restore(model)
     elif averaged is not None:
         model.load_state_dict(averaged.module.state_dict())
     return history

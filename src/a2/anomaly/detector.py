@@ -181,7 +181,7 @@ def _train(model: nn.Module, z: np.ndarray, cfg: DetectorConfig, epochs: int, se
                                               for i in range(0, len(train), cfg.batch_size))]
     fit(model, batches, loss_fn=nn.functional.mse_loss, device="cpu",
         config=TrainConfig(epochs=epochs, lr=cfg.lr, monitor="train_loss", progress=False,
-                           mixed_precision=False, grad_clip=1.0))
+                           arithmetic="fp32", grad_clip=1.0))
     model.eval()
 
 

@@ -76,7 +76,7 @@ class Recipe:
 
     def train_config(self, progress: bool = True) -> TrainConfig:
         return TrainConfig(epochs=self.epochs, lr=self.lr, patience=self.patience, weight_decay=self.weight_decay,
-                           monitor="val_loss", mode="min", progress=progress, mixed_precision=False)
+                           monitor="val_loss", mode="min", progress=progress, arithmetic="fp32")
 
 
 def train_autoencoder(name: str, prep: Prepared, recipe: Recipe, *, device: torch.device | str = "cpu",

@@ -44,7 +44,7 @@ class Recipe:
         """The :class:`TrainConfig` for :func:`fit`: AdamW, keep the best epoch by validation accuracy."""
         return TrainConfig(epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay, optimizer="adamw",
                            schedule=self.schedule, warmup_frac=self.warmup_frac, monitor="val_accuracy", mode="max",
-                           mixed_precision=mixed_precision, progress=progress)
+                           arithmetic="auto" if mixed_precision else "fp32", progress=progress)
 
 
 @dataclass
@@ -85,7 +85,7 @@ def predict(model: nn.Module, images: torch.Tensor, preprocess: Preprocess, devi
     out = []
     for start in range(0, len(images), batch_size):
         x = images[start : start + batch_size].to(device)
-        with runtime.autocast(device, enabled=mixed_precision):
+        with runtime.autocast(device, runtime.resolve_arithmetic(device, "auto" if mixed_precision else "fp32")):
             out.append(model(preprocess(x)).float().softmax(dim=-1).cpu())
     return torch.cat(out) if out else torch.empty(0)
 
@@ -170,7 +170,7 @@ def train_model(name: str, data: ImageData, split: IndexSplit, recipe: Recipe, d
         "history": history.records,
         "config": asdict(cfg),
         "recipe": asdict(recipe),
-        "precision": runtime.precision(device, mixed_precision),
+        "precision": runtime.resolve_arithmetic(device, "auto" if mixed_precision else "fp32"),
         "signature": sig,
         "weights": str(weights.relative_to(runtime.output_dir())),
     }
