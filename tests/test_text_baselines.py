@@ -74,3 +74,21 @@ def test_mcnemar_and_bootstrap_on_known_counts():
     assert significance.mcnemar_exact(a, a, y)["p_value"] == 1.0
     with pytest.raises(ValueError, match="one length"):
         significance.mcnemar_exact(a, b[:5], y)
+
+
+def test_ensemble_weight_and_threshold_come_from_validation():
+    rng = np.random.default_rng(0)
+    y_val, y_test = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
+    good = {"val": (2 * y_val - 1) + rng.normal(0, 0.5, 200), "test": (2 * y_test - 1) + rng.normal(0, 0.5, 200)}
+    noise = {"val": rng.normal(0, 1, 200), "test": rng.normal(0, 1, 200)}
+    out = baselines.ensemble({"good": good["val"], "noise": noise["val"]},
+                             {"good": good["test"], "noise": noise["test"]}, y_val)
+    assert out["weights"]["good"] >= 0.8 and out["weights"]["good"] + out["weights"]["noise"] == pytest.approx(1)
+    assert out["val_accuracy"] == max(out["val_accuracy_by_weight"].values())
+    assert (out["test_pred"] == y_test).mean() > 0.9
+    with pytest.raises(ValueError, match="exactly two"):
+        baselines.ensemble({"a": good["val"]}, {"a": good["test"]}, y_val)
+
+
+def test_logit_is_finite_at_the_ends():
+    assert np.isfinite(baselines.logit(np.array([0.0, 0.5, 1.0]))).all() and baselines.logit(np.array([0.5]))[0] == 0

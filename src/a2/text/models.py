@@ -1,13 +1,11 @@
+# Generated from part_4_transformer.ipynb by `make export` (python -m a2.notebooks export): edit the
+# notebook's '#@save a2.text.models' cells, not this file; tests/test_exports.py checks they agree.
 """Encoder-decoder Transformer classifier, assembled from ``torch.nn`` Transformer layers.
 
-tokens -> word embedding (word2vec or random) + hashed bigram embedding + sinusoidal positions
--> N encoder layers (self-attention, padding masked) = memory; Q learned query tokens -> M decoder
-layers (causal self-attention among the queries, cross-attention to the memory with the padding
-mask) -> the last query's state [concatenated with the masked mean of the memory] -> linear head.
-
-The headline model reads tokens only. ``nb_channels > 0`` adds the naive-Bayes input channel of the
-named variant "Transformer with a naive-Bayes input channel" (per-token log-count ratios computed
-from training labels, projected to ``d_model``); it is never part of the headline model.
+Generated from ``part_4_transformer.ipynb``: the notebook's cells are the definition; this module is
+their copy for ``python -m a2.text.predict`` and the unit tests. The headline model reads tokens
+only; ``nb_channels > 0`` adds the naive-Bayes input of the named variant "Transformer with a
+naive-Bayes input channel", never part of the headline model.
 """
 
 from __future__ import annotations
@@ -34,13 +32,11 @@ class TransformerConfig:
     max_len: int = 512
     dropout: float = 0.1  # residual and feed-forward dropout in every layer
     emb_dropout: float = 0.1
-    # Dropout on the attention weights forces PyTorch's slow "math" attention kernel on CPU
-    # (about 3x slower per training step here); 0 keeps the fused kernel.
-    attn_dropout: float = 0.0
+    attn_dropout: float = 0.0  # > 0 forces PyTorch's slow "math" attention kernel on CPU
     word_dropout: float = 0.0  # share of input tokens replaced by <unk> while training
     bigram_buckets: int = 0  # size of the hashed-bigram table; 0 = no bigram embeddings
     mean_pool: bool = False  # head sees [last query ; masked mean of the memory]
-    nb_channels: int = 0  # naive-Bayes log-count-ratio features per token (0 = none: the headline model)
+    nb_channels: int = 0  # naive-Bayes features per token (0 = none: the headline model)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,12 +63,7 @@ def sinusoidal_positions(max_len: int, d_model: int) -> torch.Tensor:
 
 
 class TokenEmbedding(nn.Module):
-    """``ids (B, L)`` -> ``(B, L, d_model)``: word vector + hashed-bigram vector + position, then dropout.
-
-    Word dropout (training only) turns a share of the tokens into ``<unk>`` so that the model cannot
-    lean on a few rare, memorable words. The optional naive-Bayes input ``nb (B, L, nb_channels)`` of
-    the variant is projected and added here too.
-    """
+    """``ids (B, L)`` -> ``(B, L, d_model)``; the variant's naive-Bayes input ``nb (B, L, c)`` is added here."""
 
     def __init__(self, cfg: TransformerConfig, embedding: torch.Tensor | None = None) -> None:
         super().__init__()
@@ -98,7 +89,7 @@ class TokenEmbedding(nn.Module):
         if self.training and self.cfg.word_dropout > 0:
             drop = torch.rand(ids.shape, device=ids.device) < self.cfg.word_dropout
             ids = ids.masked_fill(drop & ~pad, UNK_ID)
-        x = self.embed(ids) + self.positions[: ids.shape[1]]  # unit-scale embeddings, so no sqrt(d) factor
+        x = self.embed(ids) + self.positions[: ids.shape[1]]
         if self.bigrams is not None:
             x = x + self.bigrams(bigram_ids(ids, self.cfg.bigram_buckets))
         if self.nb_proj is not None:
@@ -110,14 +101,7 @@ class TokenEmbedding(nn.Module):
 
 
 class TransformerClassifier(nn.Module):
-    """``forward(ids (B, L) with PAD_ID padding[, nb]) -> logits (B, n_classes)``.
-
-    ``nn.TransformerEncoder`` contextualises the tokens (pre-norm layers: LayerNorm, multi-head
-    self-attention with the padding masked, residual; LayerNorm, feed-forward, residual). Learned query
-    tokens are the decoder's target sequence: ``nn.TransformerDecoder`` runs masked (causal)
-    self-attention among them and cross-attention to the encoder memory. The last query's state
-    [and the masked mean of the memory] go through a linear layer to two logits (softmax in the loss).
-    """
+    """``forward(ids (B, L) with PAD_ID padding[, nb]) -> logits (B, n_classes)``."""
 
     def __init__(self, cfg: TransformerConfig, embedding: torch.Tensor | None = None) -> None:
         super().__init__()
@@ -146,8 +130,8 @@ class TransformerClassifier(nn.Module):
         if ids.shape[1] > self.cfg.max_len:
             raise ValueError(f"sequence length {ids.shape[1]} exceeds max_len={self.cfg.max_len}; truncate first")
         if (nb is None) != (self.tokens.nb_proj is None):
-            raise ValueError(f"this model takes {'a' if self.tokens.nb_proj is not None else 'no'} naive-Bayes input "
-                             f"(nb_channels={self.cfg.nb_channels})")
+            raise ValueError(f"this model takes {'a' if self.tokens.nb_proj is not None else 'no'} naive-Bayes "
+                             f"input (nb_channels={self.cfg.nb_channels})")
         pad = ids == PAD_ID  # True = ignore, as nn.MultiheadAttention expects
         memory = self.encoder(self.tokens(ids, nb), src_key_padding_mask=pad)
         queries = self.queries.expand(ids.shape[0], -1, -1)
