@@ -202,7 +202,8 @@ def test_naive_bayes_channel_round_trip(tmp_path):
     p = predict.Predictor.load(path)
     assert p.nb is not None and p.threshold == 0.4
     assert p("A good film.")["label"] in ("neg", "pos")
-    path = save_torch(predict.bundle(model, vocab, TextConfig(), 0.25, model_name="nb", threshold=0.4), tmp_path / "no_nb.pt")
+    path = save_torch(predict.bundle(model, vocab, TextConfig(), 0.25, model_name="nb", threshold=0.4),
+                      tmp_path / "no_nb.pt")
     with pytest.raises(WeightsError, match="nb_ratios"):
         predict.Predictor.load(path)
 
