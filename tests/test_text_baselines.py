@@ -92,3 +92,10 @@ def test_ensemble_weight_and_threshold_come_from_validation():
 
 def test_logit_is_finite_at_the_ends():
     assert np.isfinite(baselines.logit(np.array([0.0, 0.5, 1.0]))).all() and baselines.logit(np.array([0.5]))[0] == 0
+
+
+def test_accuracy_interval_brackets_the_accuracy():
+    y = np.ones(400, dtype=int)
+    pred = np.where(np.arange(400) < 300, 1, 0)  # 75 % right
+    lo, hi = significance.accuracy_interval(pred, y, n_boot=500)
+    assert lo < 0.75 < hi and hi - lo < 0.12

@@ -27,7 +27,7 @@ from a2.text.experiment import calibrate_threshold
 from a2.text.preprocess import clean
 
 C_GRID_LR = (0.5, 2.0, 8.0, 32.0, 128.0)
-C_GRID_NBSVM = (0.01, 0.03, 0.1, 0.3, 1.0)
+C_GRID_NBSVM = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
 NBSVM_BETA = 0.25
 
 
@@ -86,7 +86,7 @@ def tfidf_lr(train: Sequence[str], y_train, val: Sequence[str], y_val, test: Seq
     xva, xte = vec.transform(val), vec.transform(test)
 
     def fit_score(c: float) -> tuple[np.ndarray, np.ndarray]:
-        clf = LogisticRegression(C=c, max_iter=2000).fit(xtr, y_train)
+        clf = LogisticRegression(C=c, solver="liblinear", max_iter=2000).fit(xtr, y_train)
         return clf.predict_proba(xva)[:, 1], clf.predict_proba(xte)[:, 1]
 
     return _tune("TF-IDF (1-2 grams) + logistic regression", fit_score, grid, y_val, y_test, xtr.shape[1], start)

@@ -49,3 +49,11 @@ def compare(name_a: str, pred_a, name_b: str, pred_b, labels, *, n_boot: int = 2
     return {"a": name_a, "b": name_b, "accuracy_diff": boot["accuracy_diff"], "ci95": boot["ci95"],
             "p_value": mc["p_value"], "method": "paired bootstrap 95% CI (reviews resampled) + exact McNemar",
             "verdict": verdict}
+
+
+def accuracy_interval(pred, labels, *, n_boot: int = 2000, seed: int = 0) -> list[float]:
+    """95 % percentile bootstrap interval of one model's accuracy (reviews resampled)."""
+    correct, _ = _correct(pred, pred, labels)
+    rng = np.random.default_rng(seed)
+    boots = [correct[rng.integers(0, len(correct), len(correct))].mean() for _ in range(n_boot)]
+    return [float(v) for v in np.percentile(boots, [2.5, 97.5])]
