@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from a2.anomaly import cli, corpus, scoring
+from a2.anomaly import cli, corpus, nab_scoring
 from a2.anomaly.errors import NABScoreError, UsageError
 from tests.conftest import has_dataset, needs_dataset
 
@@ -64,13 +64,12 @@ def test_unwritable_output_folder(tmp_path, monkeypatch):
 
 
 @needs_dataset("nab")
-@pytest.mark.parametrize("module", ["a2.anomaly.cli", "a2.anomaly.nab"])
-def test_command_line_runs_and_fails_cleanly(tmp_path, module):
-    cmd = [sys.executable, "-m", module, "score"]
+def test_command_line_runs_and_fails_cleanly(tmp_path):
+    cmd = [sys.executable, "-m", "a2.anomaly.cli", "score"]
     out = subprocess.run([*cmd, str(REF / "null"), "--threshold", "standard=0.6"],
                          capture_output=True, text=True, check=True)
     result = json.loads(out.stdout)
-    assert set(result) == set(scoring.PROFILES) and result["standard"]["score"] == 0.0
+    assert set(result) == set(nab_scoring.PROFILES) and result["standard"]["score"] == 0.0
     assert result["standard"]["threshold"] == 0.6 and result["reward_low_FN_rate"]["threshold"] == 1.1
 
     det = tmp_path / "null"

@@ -16,7 +16,7 @@ def test_corpus_and_primary_series():
     assert df["label"].sum() == sum(r - l + 1 for l, r in
                                     corpus.window_bounds(df["timestamp"], corpus.load_windows()[corpus.PRIMARY_SERIES]))
     assert sum(len(w) for w in corpus.load_windows().values()) == 116
-    assert corpus.load_profiles()["standard"]["fpWeight"] == 0.11
+    assert corpus.profile_weights()["standard"]["fpWeight"] == 0.11
 
 
 def test_probationary_length():

@@ -1,19 +1,15 @@
-"""The streaming detector: causal end to end, scores in [0, 1], one spike per excursion, NAB layout."""
+"""The detector's three stages on one series: causal end to end, scores in [0, 1], one spike per excursion."""
 
-import ast
-import json
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
-from a2.anomaly import corpus, detector, scoring
-from tests.conftest import needs_dataset
+from a2.anomaly import corpus, detector
+from a2.anomaly.detector_config import DetectorConfig
 
-CFG = detector.DetectorConfig(epochs=2, window=8, long=100)
+CFG = DetectorConfig(epochs=2, window=8, long=100)
 
 
 def series(n: int = 400, seed: int = 0) -> np.ndarray:
@@ -24,7 +20,7 @@ def series(n: int = 400, seed: int = 0) -> np.ndarray:
 
 
 MECHANISMS = {
-    "dense": {}, "no spatial": {"spatial_tolerance": None}, "conv": {"model": "conv"}, "lstm": {"model": "lstm"},
+    "dense": {}, "no spatial": {"spatial_tolerance": None}, "conv1d": {"model": "conv1d"}, "lstm": {"model": "lstm"},
     "first difference": {"error_source": "first_difference"}, "holdout": {"holdout": True},
     "refit": {"refit_every": 50, "refit_buffer": 80, "refit_epochs": 1},
     "coarse": {"coarse": 2, "window": 4}, "gates": {"magnitude_gate": 0.05, "seasonal_gate": 24, "gate_rows": 48},
@@ -140,23 +136,6 @@ def test_refractory_keeps_one_spike_per_excursion():
     assert np.flatnonzero(out).tolist() == [300, 600] and out[300] == 0.5
 
 
-def test_bad_config_is_rejected():
-    with pytest.raises(ValueError, match="calibration='x'"):
-        detector.DetectorConfig(calibration="x")
-    with pytest.raises(ValueError, match="spatial_tolerance=-0.1"):
-        detector.DetectorConfig(spatial_tolerance=-0.1)
-    with pytest.raises(ValueError, match="unknown model 'gru'"):
-        detector.build_model("gru", 8)
-    with pytest.raises(ValueError, match="too short"):
-        detector.detect_series(np.zeros(60), CFG)
-    with pytest.raises(ValueError, match="error_source='ae'"):
-        detector.DetectorConfig(error_source="ae")
-    with pytest.raises(ValueError, match="refit_every=1"):
-        detector.DetectorConfig(refit_every=1)
-    with pytest.raises(ValueError, match="magnitude_gate=-1"):
-        detector.DetectorConfig(magnitude_gate=-1)
-
-
 def test_gates_block_small_and_recurring_excursions():
     t = np.arange(2000)
     v = np.sin(2 * np.pi * t / 100)
@@ -201,122 +180,8 @@ def test_first_difference_reference_and_coarse_errors():
     assert np.isnan(detector.coarse_errors(x, replace(CFG, coarse=10), 60)).all()  # too few probation blocks
 
 
-@needs_dataset("nab")
-def test_results_in_nab_layout(tmp_path):
-    name = "artificialWithAnomaly/art_daily_jumpsup.csv"
-    out = detector.detect_corpus(replace(CFG, epochs=1), files=[name], workers=1, progress=False)
-    (path,) = detector.write_results(out, tmp_path / "ae")
-    assert path == tmp_path / "ae" / "artificialWithAnomaly" / "ae_art_daily_jumpsup.csv"
-    df = pd.read_csv(path)
-    assert list(df.columns) == ["timestamp", "value", "anomaly_score", "label"]
-    lab = scoring.FileLabels.from_timestamps(name, pd.to_datetime(df["timestamp"]), corpus.load_windows()[name])
-    assert lab == scoring.corpus_labels()[name] and df["label"].sum() == lab.window_mask().sum()
-    scoring.check_scores(name, df["anomaly_score"].to_numpy(), len(df))
-
-
-def test_variants_reuse_errors_and_refuse_stage_one_changes():
-    x = series()
-    errors, coarse, calibrated, score = detector.detect_series(x, CFG)
-    ts = pd.date_range("2020", periods=len(x), freq="5min").to_numpy()
-    outputs = {"toy.csv": detector.FileOutput("toy.csv", ts, x, errors, coarse, calibrated, score, 0.0)}
-    out = detector.variants(outputs, {"same": CFG, "gated": replace(CFG, magnitude_gate=0.5)})
-    np.testing.assert_array_equal(out["same"]["toy.csv"], score)
-    assert (out["gated"]["toy.csv"] > 0).sum() <= (score > 0).sum()
-    with pytest.raises(ValueError, match="changes \\['refit_every'\\]"):
-        detector.variants(outputs, {"a": CFG, "b": replace(CFG, refit_every=10)})
-    steps = detector.cumulative(outputs, CFG, {"base": {}, "gate": {"magnitude_gate": 0.5}, "level": {"level": 0.9}})
-    np.testing.assert_array_equal(steps["gate"]["toy.csv"], out["gated"]["toy.csv"])
-    np.testing.assert_array_equal(steps["level"]["toy.csv"], detector.postprocess(
-        outputs, replace(CFG, magnitude_gate=0.5, level=0.9))["toy.csv"])  # steps accumulate
-    with pytest.raises(ValueError, match="need new reconstruction errors"):
-        detector.cumulative(outputs, CFG, {"bounded": {"bounded_output": 0.1}})
-
-
-def test_postprocess_many_equals_postprocess_per_config():
-    x = series()
-    errors, coarse, calibrated, score = detector.detect_series(x, CFG)
-    ts = pd.date_range("2020", periods=len(x), freq="5min").to_numpy()
-    outputs = {"toy.csv": detector.FileOutput("toy.csv", ts, x, errors, coarse, calibrated, score, 0.0)}
-    configs = {label: replace(CFG, **over) for label, over in detector.post_processing_grid(
-        levels=(0.02, 0.2), refractories=(0.1, 0.5), gates=(None, 0.05), longs=(50, 500)).items()}
-    many = detector.postprocess_many(outputs, configs)
-    assert list(many) == list(configs)
-    for label, cfg in configs.items():
-        np.testing.assert_array_equal(many[label]["toy.csv"], detector.postprocess(outputs, cfg)["toy.csv"])
-        np.testing.assert_array_equal(many[label]["toy.csv"], detector.detect_series(x, cfg, errors=errors)[3])
-    assert len({tuple(m["toy.csv"]) for m in many.values()}) > 1  # the settings do change the alerts
-
-
-def test_stage_one_label_ignores_post_processing():
-    base = detector.DetectorConfig()
-    stages = {"frozen": {}, "bounded": {"bounded_output": 0.1}}
-    chosen = replace(base, bounded_output=0.1, level=0.05, magnitude_gate=0.1, difference_ensemble=True)
-    assert detector.stage_one_label(chosen, base, stages) == "bounded"
-    assert detector.stage_one_label(replace(base, magnitude_gate=0.1), base, stages) == "frozen"
-    assert detector.stage_one_label(chosen, base) in detector.STAGE_ONE
-    with pytest.raises(ValueError, match="no measured stage-one variant"):
-        detector.stage_one_label(replace(base, masked=True, bounded_output=0.3), base, stages)
-
-
-@needs_dataset("nab")
-def test_measure_runs_each_stage_once_and_post_variants_on_its_errors():
-    name = "artificialWithAnomaly/art_daily_jumpsup.csv"
-    stage = {"ae": {}, "fd": {"error_source": "first_difference"}}
-    post = {"": {}, " + gate": {"magnitude_gate": 0.05}}
-    scores, outputs = detector.measure(replace(CFG, epochs=1), stage, post, files=[name], workers=1)
-    assert list(scores) == ["ae", "ae + gate", "fd", "fd + gate"] and list(outputs) == ["ae", "fd"]
-    assert all(s[name].shape == (4032,) for s in scores.values())
-    seeds = detector.detect_seeds(replace(CFG, epochs=1), [0, 1], files=[name], workers=1)
-    assert list(seeds) == [0, 1] and not np.array_equal(seeds[0][name].errors, seeds[1][name].errors, equal_nan=True)
-
-
-@needs_dataset("nab")
-def test_an_ensemble_run_also_gives_each_member_alone():
-    name = "artificialWithAnomaly/art_daily_jumpsup.csv"
-    cfg = replace(CFG, epochs=1, members=2, seed=1)
-    ensemble = detector.detect_corpus(cfg, files=[name], workers=1, progress=False)[name]
-    assert ensemble.member_errors.shape == (2, 4032)
-    np.testing.assert_allclose(ensemble.errors, ensemble.member_errors.mean(axis=0))
-    alone = detector.members_alone({name: ensemble}, cfg)
-    assert list(alone) == [2, 3]
-    single = detector.detect_corpus(replace(cfg, members=1, seed=3), files=[name], workers=1, progress=False)[name]
-    assert single.member_errors is None
-    np.testing.assert_array_equal(alone[3][name].errors, single.errors)
-    np.testing.assert_array_equal(detector.postprocess(alone[3], replace(cfg, members=1, seed=3))[name],
-                                  single.anomaly_score)
-    np.testing.assert_array_equal(detector.member_scores({1: {name: ensemble}}, cfg)[3][name], single.anomaly_score)
-    with pytest.raises(ValueError, match="no per-member errors"):
-        detector.members_alone({name: single}, cfg)
-    # the same members regrouped: pairs reproduce the ensemble, singles each member, one group of all four
-    second = detector.detect_corpus(replace(cfg, seed=2), files=[name], workers=1, progress=False)
-    runs = {1: {name: ensemble}, 2: second}
-    pairs = detector.regrouped(runs, cfg, 2)
-    assert list(pairs) == [(2, 3), (4, 5)]
-    np.testing.assert_allclose(pairs[(2, 3)][name].errors, ensemble.errors)
-    np.testing.assert_array_equal(detector.regrouped(runs, cfg, 1)[(3,)][name].errors, single.errors)
-    (four,) = detector.regrouped(runs, cfg, 4).values()
-    np.testing.assert_allclose(four[name].errors, np.concatenate([ensemble.member_errors,
-                                                                  second[name].member_errors]).mean(axis=0))
-    assert list(detector.regrouped(runs, cfg, 3)) == [(2, 3, 4)]  # member 5 left out
-    with pytest.raises(ValueError, match="use 1 to 4"):
-        detector.regrouped(runs, cfg, 5)
-
-
-def test_reported_configuration_is_the_notebooks_and_its_results():
-    root = Path(__file__).resolve().parents[1]
-    cells = json.loads((root / "nab_benchmark.ipynb").read_text())["cells"]
-    params = next(c for c in cells if c["cell_type"] == "code")
-    assigned = {node.targets[0].id: node.value for node in ast.parse("".join(params["source"])).body
-                if isinstance(node, ast.Assign)}
-    assert ast.literal_eval(assigned["CONFIG"]) == detector.REPORTED
-    results = json.loads((root / "results" / "nab.json").read_text())
-    assert {k: results["detector_config"][k] for k in detector.REPORTED} == detector.REPORTED
-    assert sorted(detector.REPORTED) == results["chosen_on_corpus"]
-
-
-def test_post_processing_grid_sets_every_searched_setting():
-    grid = detector.post_processing_grid(levels=(0.02, 0.05), refractories=(0.25,), gates=(None, 0.1))
-    assert len(grid) == 2 * 1 * 2 * 2 * 2 and len(detector.post_processing_grid()) == 144
-    searched = {"level", "refractory", "magnitude_gate", "difference_ensemble", "long"}
-    assert all(set(v) == searched for v in grid.values())
-    assert not set().union(*grid.values()) & set(detector.STAGE_ONE_FIELDS)  # post-processing only: cached errors do
+def test_an_unknown_model_or_a_short_probation_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown model 'gru'"):
+        detector.build_autoencoder("gru", 8)
+    with pytest.raises(ValueError, match="too short"):
+        detector.detect_series(np.zeros(60), CFG)

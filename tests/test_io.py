@@ -113,7 +113,6 @@ def test_private_copy_is_reused_and_not_group_writable(tmp_path):
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [first.name]  # no leftovers
 
 
-# Caches that still unpickle, to be converted (issue 14.3); remove each entry when its file is fixed.
 def test_nothing_in_the_package_unpickles():
     """No pickle.load(s), torch.load without weights_only=True, or np.load with allow_pickle=True."""
     import re

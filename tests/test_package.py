@@ -1,4 +1,5 @@
-"""The package's shape: one import direction (no cycles) and no ``a2`` imports hidden inside functions."""
+"""The package's shape: one import direction (no cycles), no ``a2`` imports hidden inside functions, and no two
+public functions or classes of the same name within one package."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from pathlib import Path
 import a2
 
 SRC = Path(a2.__file__).resolve().parent
-# In-function a2 imports in modules other people are restructuring (issue 13); none may be added.
-KNOWN_INNER = {"anomaly/nab.py", "anomaly/preprocess.py", "text/predict.py", "vision/images.py"}
+# ``main`` is every command-line module's entry point: the same idea in each, so it may repeat.
+SHARED_NAMES = {"main"}
+# Being renamed by the Part II work (issue 26, reconstruction_loss in anomaly/experiment.py); delete once merged.
+PENDING = {"a2.anomaly.reconstruction_loss"}
 
 
 def _module(path: Path) -> str:
@@ -60,5 +63,21 @@ def test_cycle_finder_finds_one():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
 
 
-def test_no_new_a2_imports_inside_functions():
-    assert _graph()[1] - KNOWN_INNER == set()
+def test_no_a2_imports_inside_functions():
+    assert _graph()[1] == set()
+
+
+def _same_named() -> dict[str, list[str]]:
+    """``{"<package>.<name>": [modules]}`` for public top-level functions and classes defined in two modules of a
+    package (``a2``, ``a2.anomaly``, ...), where an import of the wrong one would silently do something else."""
+    where: dict[tuple[str, str], list[str]] = {}
+    for path in sorted(SRC.rglob("*.py")):
+        package = _module(path.parent / "__init__.py")
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+                where.setdefault((package, node.name), []).append(path.stem)
+    return {f"{p}.{n}": mods for (p, n), mods in where.items() if len(mods) > 1 and n not in SHARED_NAMES}
+
+
+def test_no_two_public_names_alike_within_a_package():
+    assert set(_same_named()) - PENDING == set()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import copy
-import json
 import re
 import shutil
 import subprocess
 
 import pytest
 
-from a2 import report
+from a2 import report, report_inputs
 from a2.report import (
     AGREED_FIGURES,
     FORMATS,
@@ -19,25 +18,24 @@ from a2.report import (
     MissingKey,
     Value,
     integer,
-    load_results,
-    lookup,
-    millions,
     parse_macros,
     pct,
     render,
     signed_points,
 )
+from a2.results import load_all_results
+from a2.vision.models import DISPLAY_NAMES, stored_label
 
 
 @pytest.fixture(scope="module")
 def results():
-    return load_results()
+    return load_all_results(report_inputs.RESULTS_DIR)
 
 
 @pytest.fixture(scope="module")
 def committed() -> dict[str, str]:
-    assert report.MACROS.is_file(), "report/results.tex is missing; run `make report`"
-    return parse_macros(report.MACROS.read_text())
+    assert report_inputs.MACROS.is_file(), "report/results.tex is missing; run `make report`"
+    return parse_macros(report_inputs.MACROS.read_text())
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -46,8 +44,7 @@ def committed() -> dict[str, str]:
 def test_formats():
     assert integer(22683) == "22{,}683" and integer(48) == "48"
     assert pct(0.9567474) == r"95.67\%" and FORMATS["pct1"](0.5) == r"50.0\%"
-    assert millions(689_011) == "0.69M" and millions(2_799_651) == "2.80M" and millions(11_689_512) == "11.7M"
-    assert millions(133_047_848) == "133M"
+    assert FORMATS["params"](689_011) == "0.69M" and FORMATS["params"](11_689_512) == "11.7M"
     assert signed_points(0.0123) == "+1.23" and signed_points(-0.004) == "$-$0.40" and signed_points(0.0) == "0.00"
     assert FORMATS["text"]("a_b 5%") == r"a\_b 5\%"
     assert FORMATS["f1"](float("nan")) == "--"
@@ -65,9 +62,10 @@ def test_window_span():
     assert report._window_span(48, "2h", "") == "4 days"
 
 
-def test_vision_names_are_honest():
-    entry = {"params": 689_011, "config": {"width": 0.25}}
-    assert report._vision_name("vgg13", entry) == "VGG-13 (width 0.25, 0.69M params)"
+def test_vision_names_come_from_the_one_builder_with_their_size():
+    models = {"vgg13": {"test_accuracy": 0.9, "params": 689_011, "config": {"width": 0.25}},
+              "vit": {"test_accuracy": 0.95, "params": 913_961, "config": {"dim": 128, "depth": 6, "patch_size": 8}}}
+    assert report._best_vision(models) == "ViT (dim 128, depth 6, patch 8, 0.91M params)"
 
 
 # ----------------------------------------------------------------------------- macros equal their JSON source
@@ -75,7 +73,8 @@ def test_vision_names_are_honest():
 
 def test_committed_macro_file_is_generated_from_current_results(results):
     expected = render(results, draft=True).text
-    assert report.MACROS.read_text() == expected, "results/*.json changed since report/results.tex; run `make report`"
+    assert report_inputs.MACROS.read_text() == expected, \
+        "results/*.json changed since report/results.tex; run `make report`"
 
 
 def _check(value: Value, macro: str, source) -> None:
@@ -90,8 +89,8 @@ def _check(value: Value, macro: str, source) -> None:
     elif value.fmt in ("f1", "f2", "f3", "f4"):
         digits = int(value.fmt[1])
         assert float(macro) == pytest.approx(source, abs=0.51 * 10**-digits)
-    elif value.fmt == "millions":
-        assert float(macro.rstrip("M")) * 1e6 == pytest.approx(source, rel=0.01)
+    elif value.fmt == "params":  # two significant digits
+        assert float(macro.rstrip("M")) * 1e6 == pytest.approx(source, rel=0.05)
     elif value.fmt == "text":
         assert macro.replace("\\", "") == str(source)
     else:
@@ -105,12 +104,7 @@ SIMPLE = [v for v in SPEC if isinstance(v.path, str) and isinstance(v.fmt, str)]
 def test_every_macro_equals_its_json_source(value: Value, results, committed):
     assert value.name in committed, f"\\{value.name} is not defined in report/results.tex; run `make report`"
     macro = committed[value.name]
-    try:
-        source = lookup(results, value.source, value.path)
-    except MissingKey:
-        assert value.new and macro.startswith(r"\pending{"), f"\\{value.name}: key missing but no placeholder"
-        return
-    _check(value, macro, source)
+    _check(value, macro, report.value(results, value.source, value.path))
 
 
 DERIVED = [v for v in SPEC if v not in SIMPLE]
@@ -118,12 +112,7 @@ DERIVED = [v for v in SPEC if v not in SIMPLE]
 
 @pytest.mark.parametrize("value", DERIVED, ids=[v.name for v in DERIVED])
 def test_derived_macros_equal_their_definition(value: Value, results, committed):
-    try:
-        expected = value.render(results)
-    except MissingKey:
-        assert value.new and committed[value.name].startswith(r"\pending{")
-        return
-    assert committed[value.name] == expected
+    assert committed[value.name] == value.render(results)
 
 
 def test_verdicts_follow_the_numbers(results, committed):
@@ -134,13 +123,13 @@ def test_verdicts_follow_the_numbers(results, committed):
     assert committed["pIIbestModel"] == report.tex_escape(p2["best_model"])
     bonus = results["bonus"]["models"]
     best = max(bonus, key=lambda k: bonus[k]["test_accuracy"])
-    assert committed["bonusBest"].startswith(report.DISPLAY_NAMES[best] + " (")
+    assert committed["bonusBest"].startswith(DISPLAY_NAMES[best] + " (")
 
 
 def test_tables_hold_the_json_values(results):
     text = render(results, draft=True).text
     for key, entry in results["bonus"]["models"].items():
-        assert report._vision_name(key, entry) in text
+        assert report.tex_escape(stored_label(key, entry)) in text
         assert pct(entry["metrics"]["test"]["accuracy"]) in text
     variants = results["part_4"]["study"]["variants"]
     ref = variants["full recipe"]["val_accuracy"]
@@ -169,9 +158,11 @@ def test_missing_key_names_file_key_and_macro(results):
     broken = copy.deepcopy(results)
     del broken["part_4"]["test"]["accuracy"]
     with pytest.raises(MissingKey) as err:
-        render(broken, draft=True)  # an existing key is never replaced by a placeholder
-    assert str(err.value) == ("results/part_4.json has no key 'test.accuracy' "
-                              r"(needed by \pIVtestAccuracy, \pIVversusBase, \pIVversusNBSVM)")
+        render(broken)
+    needed = ["pIVtestAccuracy", "pIVversusBase", "pIVbaseMargin", "pIVversusNBSVM"]
+    assert ("part_4", "test.accuracy", needed) in err.value.missing
+    assert ("results/part_4.json has no key 'test.accuracy' "
+            r"(needed by \pIVtestAccuracy, \pIVversusBase, \pIVbaseMargin, \pIVversusNBSVM)") in str(err.value)
 
 
 def test_every_missing_key_is_listed(results):
@@ -184,11 +175,13 @@ def test_every_missing_key_is_listed(results):
 
 def test_missing_results_file_is_named(results):
     broken = {k: v for k, v in results.items() if k != "bonus"}
-    with pytest.raises(MissingKey, match=r"^results/bonus\.json is missing \(needed by \\bonus"):
-        render(broken, draft=True)
+    with pytest.raises(MissingKey) as err:
+        render(broken)
+    assert ("bonus", None, [d.name for d in (*SPEC, *TABLES) if d.source == "bonus"]) in err.value.missing
+    assert r"results/bonus.json is missing (needed by \bonusTrainN, " in str(err.value)
 
 
-def test_new_key_is_a_placeholder_only_in_a_draft(results):
+def test_a_missing_key_is_a_placeholder_only_in_a_draft(results):
     broken = copy.deepcopy(results)
     broken["part_4"].pop("throughput_tokens_per_s", None)
     with pytest.raises(MissingKey, match=r"part_4\.json has no key 'throughput_tokens_per_s'"):
@@ -202,7 +195,7 @@ def test_new_key_is_a_placeholder_only_in_a_draft(results):
 
 
 def test_report_tex_uses_only_defined_macros_and_every_macro_is_used(results):
-    tex = report.TEX.read_text()
+    tex = report_inputs.TEX.read_text()
     defined = set(render(results, draft=True).values)
     used = set(re.findall(r"\\((?:pII|pIV|nab|bonus)[A-Za-z]*)", tex))
     assert used <= defined, f"undefined in SPEC/TABLES: {sorted(used - defined)}"
@@ -211,82 +204,10 @@ def test_report_tex_uses_only_defined_macros_and_every_macro_is_used(results):
 
 
 def test_report_places_every_agreed_figure():
-    names = report.figure_names()
+    names = report_inputs.figure_names()
     assert set(AGREED_FIGURES) <= set(names), f"not placed in report.tex: {set(AGREED_FIGURES) - set(names)}"
-    assert report.figure_names(r"% \reportgraphic{old}{1pt}" + "\n" + r"\reportgraphic{a}{1pt}") == ["a"]
-    assert report.optional_figure_names(r"\optionalfigure{nab_example}{1pt}{c}") == ["nab_example"]
-
-
-# ----------------------------------------------------------------------------- staleness lock
-
-
-def _tree(tmp_path, monkeypatch):
-    """A copy of the report inputs under tmp_path, with a2.report pointed at it."""
-    (tmp_path / "report" / "figures").mkdir(parents=True)
-    for name in report.SOURCES:
-        shutil.copy(report.REPORT_DIR / name, tmp_path / "report" / name)
-    shutil.copy(report.MACROS, tmp_path / "report" / "results.tex")
-    shutil.copytree(report.RESULTS_DIR, tmp_path / "results")
-    rep = tmp_path / "report"
-    paths = {"REPO_ROOT": tmp_path, "REPORT_DIR": rep, "RESULTS_DIR": tmp_path / "results", "PDF": tmp_path / "a.pdf",
-             "MACROS": rep / "results.tex", "TEX": rep / "report.tex", "LOCK": rep / "report.lock.json"}  # fmt: skip
-    for attr, value in paths.items():
-        monkeypatch.setattr(report, attr, value)
-    return tmp_path
-
-
-def test_hash_covers_sources_results_and_figures(tmp_path, monkeypatch):
-    root = _tree(tmp_path, monkeypatch)
-    h0 = report.combined_hash(report.input_hashes())
-    assert h0 == report.combined_hash(report.input_hashes())  # deterministic
-    (root / "results" / "part_4.json").write_text((root / "results" / "part_4.json").read_text() + " ")
-    h1 = report.combined_hash(report.input_hashes())
-    (root / "report" / "figures" / "part4_roc.pdf").write_bytes(b"%PDF-1.4 figure")
-    h2 = report.combined_hash(report.input_hashes())
-    (root / "report" / "theory_part3.tex").write_text("changed")
-    h3 = report.combined_hash(report.input_hashes())
-    (root / "report" / "figures" / "nab_example.pdf").write_bytes(b"%PDF-1.4 optional figure")
-    h4 = report.combined_hash(report.input_hashes())
-    assert len({h0, h1, h2, h3, h4}) == 5
-
-
-def test_stale_inputs_names_what_changed(tmp_path, monkeypatch):
-    root = _tree(tmp_path, monkeypatch)
-    hashes = report.input_hashes()
-    lock = {"sha256": report.combined_hash(hashes), "inputs": hashes}
-    (root / "report" / "report.lock.json").write_text(json.dumps(lock))
-    (root / "a.pdf").write_bytes(b"%PDF")
-    monkeypatch.setattr(report, "pdf_hash", lambda pdf=None: lock["sha256"])
-    assert report.stale_inputs() == []
-    (root / "results" / "nab.json").write_text("{}")
-    assert report.stale_inputs() == ["results/nab.json changed since the build"]
-    monkeypatch.setattr(report, "pdf_hash", lambda pdf=None: "0" * 64)
-    assert "a.pdf was not built together with report.lock.json" in report.stale_inputs()
-
-
-@pytest.fixture(scope="module")
-def lock():
-    pytest.importorskip("pypdf")
-    assert report.PDF.is_file(), "assignment2_report.pdf is missing; build it with `make report` and commit it"
-    assert report.LOCK.is_file(), "report/report.lock.json is missing; build the PDF with `make report`"
-    return json.loads(report.LOCK.read_text())
-
-
-def test_pdf_built_from_current_inputs(lock):
-    """Fails when a source, a results file or a figure changed after the PDF was built."""
-    problems = report.stale_inputs()
-    assert not problems, "assignment2_report.pdf is stale; run `make report` and commit:\n" + "\n".join(problems)
-
-
-def test_pdf_has_no_placeholders(lock):
-    """A draft (`make report DRAFT=1`) shows placeholders for missing figures and keys; it must not ship."""
-    assert not lock["placeholders"] and not lock["draft"], (
-        "assignment2_report.pdf is a draft with placeholders; rerun the notebooks, then `make report`:\n  "
-        + "\n  ".join(lock["placeholders"]))
-
-
-def test_pdf_length(lock):
-    assert 8 <= lock["pages"] <= 18
+    assert report_inputs.figure_names(r"% \reportgraphic{old}{1pt}" + "\n" + r"\reportgraphic{a}{1pt}") == ["a"]
+    assert report_inputs.optional_figure_names(r"\optionalfigure{nab_example}{1pt}{c}") == ["nab_example"]
 
 
 # ----------------------------------------------------------------------------- LaTeX (only where TeX is installed)
@@ -297,7 +218,7 @@ def test_report_compiles(tmp_path):
     """report.tex compiles with the committed macros (placeholders allowed: this checks the TeX only)."""
     proc = subprocess.run(
         ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", f"-outdir={tmp_path}", "report.tex"],
-        cwd=report.REPORT_DIR, capture_output=True, text=True, timeout=300,
+        cwd=report_inputs.REPORT_DIR, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:]
     log = (tmp_path / "report.log").read_text(errors="replace")

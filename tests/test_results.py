@@ -35,7 +35,10 @@ def test_broken_results_file_is_named(tmp_path, text, message):
     assert str(path) in str(err.value) and "\n" not in str(err.value)
 
 
-def test_lookup_follows_dotted_keys():
-    payload = {"test": {"accuracy": 0.9}, "flat": 1}
-    assert lookup(payload, "test.accuracy") == 0.9
-    assert lookup(payload, "test.missing") is None and lookup(payload, "flat.deeper") is None
+def test_lookup_follows_dotted_keys_and_list_indices():
+    payload = {"test": {"accuracy": 0.9, "confusion_matrix": [[5, 1], [2, 7]]}, "flat": 1}
+    assert lookup(payload, "test.accuracy") == 0.9 and lookup(payload, "test.confusion_matrix.1.0") == 2
+    assert lookup(payload, "test.missing", None) is None and lookup(payload, "flat.deeper", None) is None
+    assert lookup(payload, "test.confusion_matrix.2.0", "absent") == "absent"
+    with pytest.raises(KeyError, match="test.missing"):
+        lookup(payload, "test.missing")

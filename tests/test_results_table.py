@@ -1,4 +1,4 @@
-"""The README table: honest model names, every reference with its source, and no 'nan%'."""
+"""The README table: honest model names, published references with their sources, and no 'nan%'."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from a2 import references
 from a2.results import ResultsError, load_all_results
 from a2.results_table import TABLE_ROWS, results_table, summarise
 
@@ -16,8 +17,7 @@ BONUS = {"models": {"vgg13": {"test_accuracy": 0.9472, "params": 689_011,
 
 def test_bonus_rows_name_the_trained_variant_with_width_and_size():
     table = results_table({"bonus": BONUS})
-    assert "| Bonus vision | VGG-13 (width 0.25, 0.69M params) test accuracy | 94.72% |" in table
-    assert "earlier public submissions of this assignment (2024)" in table
+    assert "| Bonus vision | VGG-13 (width 0.25, 0.69M params) test accuracy | 94.72% |  | abc1234 |" in table
 
 
 def test_bonus_label_is_computed_from_the_config_when_the_count_is_missing():
@@ -42,11 +42,15 @@ def test_counts_in_a_label_come_from_the_results():
         results_table({"nab": nab})
 
 
-def test_every_reference_says_where_it_comes_from():
+def test_every_reference_is_a_published_figure_with_its_source():
+    published = {id(v) for v in vars(references).values() if isinstance(v, references.Reference)}
+    published |= {id(r) for r in references.NAB_HTM.values()}
     for row in TABLE_ROWS:
-        if row.reference is not None:
-            text = str(row.reference)
-            assert row.reference.source and "past submissions" not in text and not text.endswith("none")
+        for ref in row.references:
+            assert id(ref) in published and ref.source and str(ref) == f"{ref.shown} — {ref.source}"
+    part4 = results_table({"part_4": {"test": {"accuracy": 0.9}, "git_commit": "abc1234"}})
+    assert (f"| IV transformer | test accuracy | 90.00% | {references.NBSVM_IMDB}; "
+            f"{references.KERAS_TRANSFORMER_IMDB} | abc1234 |") in part4
 
 
 def test_part_rows_and_empty_results():
@@ -72,7 +76,9 @@ def test_nan_from_a_results_file_never_renders_as_nan_percent(tmp_path):
 
 def test_the_repository_results_render():
     table = results_table()
-    assert "nan" not in table.lower() and "| Bonus vision | VGG-13 test accuracy" not in table
+    values = [line.split(" | ")[2] for line in table.splitlines()[2:]]
+    assert not [v for v in values if "nan" in v.lower() or "inf" in v.lower()]
+    assert "| Bonus vision | VGG-13 test accuracy" not in table
 
 
 def test_summarise_lists_numbers_per_file():

@@ -74,7 +74,8 @@ def test_variant_label_names_width_and_size():
     assert variant_label("vgg13", cfg, 689_011) == "VGG-13 (width 0.25, 0.69M params)"
     assert variant_label("efficientnet_b0", {"width_mult": 0.5, "depth_mult": 0.5}, 659_043) == \
         "EfficientNet-B0 (width 0.5, depth 0.5, 0.66M params)"
-    assert variant_label("vit", {"dim": 128, "depth": 6}, 913_961) == "ViT (dim 128, depth 6, 0.91M params)"
+    assert variant_label("vit", {"dim": 128, "depth": 6, "patch_size": 8}, 913_961) == \
+        "ViT (dim 128, depth 6, patch 8, 0.91M params)"
 
 
 def test_variant_params_from_a_stored_config_equals_the_built_model():
@@ -89,7 +90,10 @@ def test_make_config_applies_overrides_and_display_names_cover_registry():
     assert set(DISPLAY_NAMES) == set(REGISTRY) == set(PUBLISHED_PARAMS)
 
 
-def test_stored_label_prefers_the_recorded_label_and_admits_a_missing_size():
+def test_stored_label_is_built_from_the_config_else_recorded_and_admits_a_missing_size():
+    old = {"label": "ViT (dim 128, depth 6, 0.91M params)", "params": 913_961,
+           "config": {"dim": 128, "depth": 6, "patch_size": 8}}
+    assert stored_label("vit", old) == variant_label("vit", old["config"], old["params"])
     assert stored_label("vit", {"label": "ViT (dim 64, depth 2, 0.1M params)", "params": 5}) == \
         "ViT (dim 64, depth 2, 0.1M params)"
     assert stored_label("vgg13", {"params": 689_011}) == "VGG-13 (0.69M params)"

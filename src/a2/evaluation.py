@@ -1,5 +1,7 @@
-"""Metrics: the one place where scores are computed, for every part.
+"""Metrics every part shares: classification scores, per-class reports and event-wise detection scores.
 
+A part's own measures live with the part (the threshold scores of Part IV's probabilities in
+:mod:`a2.text.experiment`, the per-step anomaly scores in :mod:`a2.anomaly.reconstruction_scores`).
 Everything here wraps scikit-learn where it has the metric, so the definitions are the standard
 ones; what scikit-learn lacks (event-wise detection scores) is written out and tested. Writing and
 reading ``results/*.json`` lives in :mod:`a2.results`, the README table in :mod:`a2.results_table`.

@@ -1,7 +1,8 @@
 """Every figure in the repository: learning curves, confusion matrices, ROC/PR, anomaly series.
 
 Each function draws on a new figure (or on ``ax`` when given) and returns the figure, so a
-notebook cell is one call. Plots use seaborn's theme; nothing here computes a metric.
+notebook cell is one call. Plots use seaborn's theme. The only numbers computed here label a curve
+(the AUC and average precision in the ROC/PR legends, from scikit-learn); results come from the caller.
 """
 
 from __future__ import annotations

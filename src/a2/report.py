@@ -1,18 +1,17 @@
-"""The numbers, tables and checks behind ``assignment2_report.pdf``: ``python -m a2.report``.
+"""The numbers and tables of ``assignment2_report.pdf``, and its build commands: ``python -m a2.report``.
 
 No number is typed into ``report/report.tex``. Each one is a LaTeX macro defined in the generated file
 ``report/results.tex``, computed from ``results/*.json`` by the declarations in :data:`SPEC` (values)
 and :data:`TABLES` (table bodies). When a results key moves, update its path in :data:`SPEC` and rerun
-``make report``; the tests check that every macro equals its JSON source.
+``make report``; the tests check that every macro equals its JSON source. The module is one job, the
+report's contents; it passes 500 lines only because :data:`SPEC`, one declaration per macro, is data.
 
-* A missing key stops the build with an error naming the file, the key and the macro. Keys marked
-  ``new`` (written only by the latest notebook versions) may instead be shown as a red placeholder
-  with ``--draft``; a draft build cannot pass the tests.
+* A missing key stops the build with an error naming the file, the key and the macro; with ``--draft``
+  it is shown as a red placeholder instead, and a draft build cannot pass the tests.
 * Figures are the PDFs the notebooks save under ``report/figures/`` (:func:`a2.plots.save_for_report`);
-  ``report.tex`` places each with ``\\reportgraphic{<name>}{<width>}``, which draws a framed
-  placeholder when the file is missing. :func:`missing_figures` lists them. ``\\optionalfigure{<name>}``
-  shows a figure only if a notebook saved it (no placeholder).
-* Staleness: :func:`input_hashes` hashes every input (TeX sources, results JSON, figures). The build
+  ``report.tex`` places each with ``\\reportgraphic{<name>}{<width>}``, which draws a framed placeholder
+  when the file is missing; ``\\optionalfigure{<name>}`` shows a figure only if a notebook saved it.
+* Staleness: :mod:`a2.report_inputs` hashes every input (TeX sources, results JSON, figures); the build
   stores the combined hash in the PDF keywords and in ``report/report.lock.json``, so the tests fail
   when the committed PDF is older than any input.
 
@@ -27,7 +26,6 @@ Commands (run by ``make report``)::
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import re
@@ -35,20 +33,14 @@ import statistics
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from a2.runtime import REPO_ROOT
-from a2.vision.models import DISPLAY_NAMES, PUBLISHED_PARAMS
+from a2 import report_inputs as inputs
+from a2.params import format_params
+from a2.references import NAB_HTM, NBSVM_IMDB, Reference
+from a2.results import load_all_results, lookup
+from a2.vision.models import PUBLISHED_PARAMS, stored_label
 
-REPORT_DIR = REPO_ROOT / "report"
-RESULTS_DIR = REPO_ROOT / "results"
-MACROS = REPORT_DIR / "results.tex"
-LOCK = REPORT_DIR / "report.lock.json"
-PDF = REPO_ROOT / "assignment2_report.pdf"
-TEX = REPORT_DIR / "report.tex"
-# TeX inputs of the report besides the generated macros and the figures (all hashed by the lock).
-SOURCES = ("report.tex", "a2report.sty", "theory_defs.tex", "theory_part1.tex", "theory_part3.tex", "references.bib")
 # The figures the notebooks save (a2.plots.save_for_report); report.tex must place each of them.
 AGREED_FIGURES = (
     "part2_explore", "part2_learning_curves", "part2_confusion", "part2_roc_pr", "part2_test_series",
@@ -56,14 +48,12 @@ AGREED_FIGURES = (
     "part4_roc", "part4_study",
 )  # fmt: skip
 
-# Published values the report compares with (not results of this repository), with their source.
-PUBLISHED = {
-    # NAB v1.1 scoreboard, results/final_results.json of numenta/NAB (Lavin and Ahmad 2015)
-    "nabHTMstandard": "70.1",
-    "nabHTMlowFP": "63.1",
-    "nabHTMlowFN": "74.3",
-    # Wang and Manning (2012), NBSVM with uni- and bigrams on IMDB
-    "pIVnbsvm": r"91.22\%",
+# The published figures report.tex quotes (not results of this repository), by macro; sources in a2.references.
+PUBLISHED: dict[str, Reference] = {
+    "nabHTMstandard": NAB_HTM["standard"],
+    "nabHTMlowFP": NAB_HTM["reward_low_FP_rate"],
+    "nabHTMlowFN": NAB_HTM["reward_low_FN_rate"],
+    "pIVnbsvm": NBSVM_IMDB,
 }
 
 
@@ -121,12 +111,6 @@ def pct(x: float, digits: int = 2) -> str:
     return f"{100 * x:.{digits}f}\\%"
 
 
-def millions(n: float) -> str:
-    """A parameter count: ``689011`` -> ``0.69M``, ``133047848`` -> ``133M``."""
-    m = n / 1e6
-    return f"{m:.0f}M" if m >= 100 else f"{m:.1f}M" if m >= 10 else f"{m:.2f}M"
-
-
 def number(digits: int) -> Callable[[float], str]:
     def fmt(x: float) -> str:
         return "--" if isinstance(x, float) and math.isnan(x) else f"{x:.{digits}f}"
@@ -154,7 +138,7 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "f2": number(2),
     "f3": number(3),
     "f4": number(4),
-    "millions": millions,
+    "params": format_params,
     "text": tex_escape,
     "tt": lambda x: r"\texttt{" + tex_escape(x) + "}",
     "yesno": lambda x: "yes" if x else "no",
@@ -177,36 +161,30 @@ class Value:
 
     ``path`` is a dotted key path (list items by index, ``test.confusion_matrix.0.1``) or a tuple of
     paths, in which case ``fmt`` is a function of all of them. ``fmt`` names an entry of
-    :data:`FORMATS` or is a function. ``new``: written only by the latest notebook versions; a draft
-    build shows a placeholder while it is missing.
+    :data:`FORMATS` or is a function.
     """
 
     name: str
     source: str
     path: str | tuple[str, ...]
     fmt: str | Callable[..., str]
-    new: bool = False
 
     def render(self, results: Mapping[str, Any]) -> str:
         paths = self.path if isinstance(self.path, tuple) else (self.path,)
-        values = [lookup(results, self.source, p, self.name) for p in paths]
+        values = [value(results, self.source, p, self.name) for p in paths]
         fmt = FORMATS[self.fmt] if isinstance(self.fmt, str) else self.fmt
         return fmt(*values)
 
 
-def lookup(results: Mapping[str, Any], source: str, path: str, macro: str = "") -> Any:
-    """``results[source]`` followed along the dotted ``path``; :class:`MissingKey` if any step is absent."""
+def value(results: Mapping[str, Any], source: str, path: str, macro: str = "") -> Any:
+    """``results/<source>.json`` at the dotted ``path`` (:func:`a2.results.lookup`); :class:`MissingKey` naming
+    the file, the key and the macro if the file or any step is absent."""
     if source not in results:
         raise MissingKey(source, None, [macro] if macro else [])
-    node: Any = results[source]
-    for key in path.split("."):
-        if isinstance(node, Mapping) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
-            node = node[int(key)]
-        else:
-            raise MissingKey(source, path, [macro] if macro else [])
-    return node
+    try:
+        return lookup(results[source], path)
+    except KeyError:
+        raise MissingKey(source, path, [macro] if macro else []) from None
 
 
 def _versus(shown: str) -> Callable[[float, float], str]:
@@ -258,18 +236,6 @@ def _margin_against_noise(model: float, baseline: float, seeds: list) -> str:
     return f"by {margin:.2f} points, {where} twice the seed-to-seed spread of the study ({noise:.2f} points){level}"
 
 
-def _vision_name(key: str, entry: Mapping[str, Any]) -> str:
-    """Honest name of a width-scaled vision model: ``VGG-13 (width 0.25, 0.69M params)``."""
-    c = entry.get("config", {})
-    if key == "efficientnet_b0":
-        shape = f"width {c['width_mult']:g}, depth {c['depth_mult']:g}"
-    elif key == "vit":
-        shape = f"dim {c['dim']}, depth {c['depth']}, patch {c['patch_size']}"
-    else:
-        shape = f"width {c['width']:g}"
-    return f"{DISPLAY_NAMES.get(key, key)} ({shape}, {millions(entry['params'])} params)"
-
-
 def _vit_extras(config: Mapping[str, Any]) -> str:
     """The small-data changes the trained ViT uses, in words (from its config)."""
     options = (("stem", "conv", "a convolutional stem"), ("lsa", True, "locality self-attention"))
@@ -282,7 +248,7 @@ def _vit_extras(config: Mapping[str, Any]) -> str:
 
 def _best_vision(models: Mapping[str, Any]) -> str:
     key = max(models, key=lambda k: models[k]["test_accuracy"])
-    return _vision_name(key, models[key])
+    return tex_escape(stored_label(key, models[key]))
 
 
 V = Value
@@ -317,12 +283,12 @@ SPEC: tuple[Value, ...] = (
     V("pIItrainFone", P2, "train.f1", "f3"),
     V("pIIvalFone", P2, "val.f1", "f3"),
     V("pIIvalEventFone", P2, "val.event_f1", "f3"),
-    V("pIIboundMargin", P2, "bounded_output.margin", lambda m: f"{100 * m:.0f}\\%", new=True),
-    V("pIIunboundedBest", P2, "unbounded_ablation.best_model", "text", new=True),
+    V("pIIboundMargin", P2, "bounded_output.margin", lambda m: f"{100 * m:.0f}\\%"),
+    V("pIIunboundedBest", P2, "unbounded_ablation.best_model", "text"),
     V("pIIunboundedValFone", P2, ("unbounded_ablation.best_model", "unbounded_ablation.models"),
-      lambda best, m: f"{m[best]['val_f1']:.3f}", new=True),
+      lambda best, m: f"{m[best]['val_f1']:.3f}"),
     V("pIIunboundedValEventFone", P2, ("unbounded_ablation.best_model", "unbounded_ablation.models"),
-      lambda best, m: f"{m[best]['val_event_f1']:.3f}", new=True),
+      lambda best, m: f"{m[best]['val_event_f1']:.3f}"),
     V("pIItestAccuracy", P2, "test.accuracy", "pct"),
     V("pIItestPrecision", P2, "test.precision", "f3"),
     V("pIItestRecall", P2, "test.recall", "f3"),
@@ -345,11 +311,11 @@ SPEC: tuple[Value, ...] = (
     V("pIIversusBaseFone", P2, ("test.f1", "baseline_test.f1"), _versus("f3")),
     V("pIIversusBaseRocAuc", P2, ("test.roc_auc", "baseline_test.roc_auc"), _versus("f3")),
     V("pIIruntime", P2, "runtime_s", "int"),
-    V("pIImultiN", P2, "multi_series.n_series", "int", new=True),
-    V("pIImultiSeeds", P2, "multi_series.seeds", "count", new=True),
-    V("pIIversusBaseEventFone", P2, ("test.event_f1", "baseline_test.event_f1"), _versus("f3"), new=True),
+    V("pIImultiN", P2, "multi_series.n_series", "int"),
+    V("pIImultiSeeds", P2, "multi_series.seeds", "count"),
+    V("pIIversusBaseEventFone", P2, ("test.event_f1", "baseline_test.event_f1"), _versus("f3")),
     *(V(f"pII{who}{name}", P2, ("threshold_rules_val.multi_series_mean", "smooth_steps", "threshold_objective"),
-        _rule_mean(field, shown, *rule), new=True)
+        _rule_mean(field, shown, *rule))
       for who, rule in (("rule", ()), ("plain", (1, "point_f1")))
       for name, field, shown in (("ValFone", "val point F1", "f3"), ("ValEventFone", "val event F1", "f3"),
                                  ("FalseAlarms", "false-alarm events", "f1"))),
@@ -362,46 +328,45 @@ SPEC: tuple[Value, ...] = (
     V("nabLowFP", NAB, "nab_score.reward_low_FP_rate", "f1"),
     V("nabLowFN", NAB, "nab_score.reward_low_FN_rate", "f1"),
     V("nabVersusHTM", NAB, ("nab_score.standard",),
-      lambda s: compare(s, float(PUBLISHED["nabHTMstandard"]), number(1))),
+      lambda s: compare(s, NAB_HTM["standard"].value, number(1))),
     V("nabOutOfSample", NAB, "out_of_sample_standard", "f1"),
     V("nabPrAuc", NAB, "pr_auc", "f3"),
     V("nabGaussianStandard", NAB, "scorer_parity.windowedGaussian.standard", "f2"),
     V("nabGaussianLowFP", NAB, "scorer_parity.windowedGaussian.reward_low_FP_rate", "f2"),
     V("nabGaussianLowFN", NAB, "scorer_parity.windowedGaussian.reward_low_FN_rate", "f2"),
-    V("nabSeeds", NAB, "seeds", "count", new=True),
-    V("nabMeanStandard", NAB, "nab_score_mean.standard", "f1", new=True),
-    V("nabMeanLowFP", NAB, "nab_score_mean.reward_low_FP_rate", "f1", new=True),
-    V("nabMeanLowFN", NAB, "nab_score_mean.reward_low_FN_rate", "f1", new=True),
-    V("nabSdStandard", NAB, "nab_score_sd.standard", "f1", new=True),
-    V("nabSdLowFP", NAB, "nab_score_sd.reward_low_FP_rate", "f1", new=True),
-    V("nabSdLowFN", NAB, "nab_score_sd.reward_low_FN_rate", "f1", new=True),
-    V("nabDiffStandard", NAB, "reference_first_difference.standard", "f1", new=True),
-    V("nabDiffLowFP", NAB, "reference_first_difference.reward_low_FP_rate", "f1", new=True),
-    V("nabDiffLowFN", NAB, "reference_first_difference.reward_low_FN_rate", "f1", new=True),
+    V("nabSeeds", NAB, "seeds", "count"),
+    V("nabMeanStandard", NAB, "nab_score_mean.standard", "f1"),
+    V("nabMeanLowFP", NAB, "nab_score_mean.reward_low_FP_rate", "f1"),
+    V("nabMeanLowFN", NAB, "nab_score_mean.reward_low_FN_rate", "f1"),
+    V("nabSdStandard", NAB, "nab_score_sd.standard", "f1"),
+    V("nabSdLowFP", NAB, "nab_score_sd.reward_low_FP_rate", "f1"),
+    V("nabSdLowFN", NAB, "nab_score_sd.reward_low_FN_rate", "f1"),
+    V("nabDiffStandard", NAB, "reference_first_difference.standard", "f1"),
+    V("nabDiffLowFP", NAB, "reference_first_difference.reward_low_FP_rate", "f1"),
+    V("nabDiffLowFN", NAB, "reference_first_difference.reward_low_FN_rate", "f1"),
     V("nabAeGain", NAB, "autoencoder_minus_reference_standard", lambda d: f"{d:+.1f}"),
-    V("nabMembers", NAB, "ensemble_members", "int", new=True),
-    V("nabSingleSeeds", NAB, "single_autoencoder.seeds", "count", new=True),
-    V("nabSingleMean", NAB, "single_autoencoder.mean.standard", "f1", new=True),
-    V("nabSingleSd", NAB, "single_autoencoder.sd.standard", "f1", new=True),
+    V("nabMembers", NAB, "ensemble_members", "int"),
+    V("nabSingleSeeds", NAB, "single_autoencoder.seeds", "count"),
+    V("nabSingleMean", NAB, "single_autoencoder.mean.standard", "f1"),
+    V("nabSingleSd", NAB, "single_autoencoder.sd.standard", "f1"),
     V("nabEnsembleGain", NAB, ("nab_score_mean.standard", "single_autoencoder.mean.standard"),
-      lambda ens, one: f"{ens - one:+.1f}", new=True),
-    V("nabHistoryGain", NAB, "history_gain_standard_mean", lambda d: f"{d:+.2f}", new=True),
-    V("nabSearchGrid", NAB, "selection_out_of_sample.grid_size", "int", new=True),
-    V("nabSearchAe", NAB, "selection_out_of_sample.mean.autoencoder", "f1", new=True),
-    V("nabSearchDiff", NAB, "selection_out_of_sample.mean.first difference", "f1", new=True),
-    V("nabSearchGain", NAB, "selection_out_of_sample.autoencoder_minus_reference", lambda d: f"{d:+.2f}", new=True),
+      lambda ens, one: f"{ens - one:+.1f}"),
+    V("nabHistoryGain", NAB, "history_gain_standard_mean", lambda d: f"{d:+.2f}"),
+    V("nabSearchGrid", NAB, "selection_out_of_sample.grid_size", "int"),
+    V("nabSearchAe", NAB, "selection_out_of_sample.mean.autoencoder", "f1"),
+    V("nabSearchDiff", NAB, "selection_out_of_sample.mean.first difference", "f1"),
+    V("nabSearchGain", NAB, "selection_out_of_sample.autoencoder_minus_reference", lambda d: f"{d:+.2f}"),
     V("nabEnsembleSizes", NAB, "ensemble_sizes",
-      lambda d: ", ".join(f"{v['standard_mean']:.1f} ({k})" for k, v in sorted(d.items(), key=lambda kv: int(kv[0]))),
-      new=True),
-    V("nabArchDense", NAB, "architectures_seed0.dense.ensemble.standard", "f1", new=True),
-    V("nabArchConv", NAB, "architectures_seed0.conv.ensemble.standard", "f1", new=True),
-    V("nabArchLstm", NAB, "architectures_seed0.lstm.ensemble.standard", "f1", new=True),
+      lambda d: ", ".join(f"{v['standard_mean']:.1f} ({k})" for k, v in sorted(d.items(), key=lambda kv: int(kv[0])))),
+    V("nabArchDense", NAB, "architectures_seed0.dense.ensemble.standard", "f1"),
+    V("nabArchConv", NAB, "architectures_seed0.conv1d.ensemble.standard", "f1"),
+    V("nabArchLstm", NAB, "architectures_seed0.lstm.ensemble.standard", "f1"),
     # ---- Part IV: encoder-decoder Transformer on IMDB (part_4_transformer.ipynb)
     V("pIVtrainN", P4, "splits.train", "int"),
     V("pIVvalN", P4, "splits.val", "int"),
     V("pIVtestN", P4, "splits.test", "int"),
-    V("pIVvalGroupedBy", P4, "splits.val_grouped_by", "text", new=True),
-    V("pIVvalMovieOverlap", P4, "splits.val_movie_overlap", "pct", new=True),
+    V("pIVvalGroupedBy", P4, "splits.val_grouped_by", "text"),
+    V("pIVvalMovieOverlap", P4, "splits.val_movie_overlap", "pct"),
     V("pIVvocab", P4, "preprocessing.vocab_size", "int"),
     V("pIVminFreq", P4, "preprocessing.min_freq", "int"),
     V("pIVmaxLen", P4, "preprocessing.max_len", "int"),
@@ -415,7 +380,7 @@ SPEC: tuple[Value, ...] = (
     V("pIVqueries", P4, "model.n_queries", "int"),
     V("pIVdropout", P4, "model.dropout", "f2"),
     V("pIVparams", P4, "parameters", "int"),
-    V("pIVparamsM", P4, "parameters", "millions"),
+    V("pIVparamsM", P4, "parameters", "params"),
     V("pIVembeddingShare", P4, ("model.vocab_size", "model.d_model", "parameters"),
       lambda v, d, n: pct(v * d / n, 0)),
     V("pIVepochs", P4, "history", lambda h: integer(len(h))),
@@ -437,20 +402,20 @@ SPEC: tuple[Value, ...] = (
     V("pIVtestFP", P4, "test.confusion_matrix.0.1", "int"),
     V("pIVtestFN", P4, "test.confusion_matrix.1.0", "int"),
     V("pIVtestTP", P4, "test.confusion_matrix.1.1", "int"),
-    V("pIVthreshold", P4, "threshold", "f3", new=True),
-    V("pIVtestAccuracyHalf", P4, "test_at_0_5.accuracy", "pct", new=True),
+    V("pIVthreshold", P4, "threshold", "f3"),
+    V("pIVtestAccuracyHalf", P4, "test_at_0_5.accuracy", "pct"),
     V("pIVbaseName", P4, "baseline.name", "text"),
     V("pIVbaseAccuracy", P4, "baseline.test_accuracy", "pct"),
     V("pIVbaseFeatures", P4, "baseline.features", "int"),
     V("pIVversusBase", P4, ("test.accuracy", "baseline.test_accuracy"), _versus("pct")),
-    V("pIVbaseMargin", P4, ("test.accuracy", "baseline.test_accuracy", "seeds"), _margin_against_noise, new=True),
-    V("pIVversusNBSVM", P4, ("test.accuracy",), lambda a: compare(a, 0.9122, FORMATS["pct"])),
+    V("pIVbaseMargin", P4, ("test.accuracy", "baseline.test_accuracy", "seeds"), _margin_against_noise),
+    V("pIVversusNBSVM", P4, ("test.accuracy",), lambda a: compare(a, NBSVM_IMDB.value, FORMATS["pct"])),
     V("pIVstudyEpochs", P4, "study.budget.epochs", "int"),
     V("pIVstudyReviews", P4, "study.budget.train_reviews", "int"),
-    V("pIVseedN", P4, "seeds", "count", new=True),
-    V("pIVseedValMean", P4, "seeds", _seed_stat(statistics.mean), new=True),
-    V("pIVseedValSD", P4, "seeds", _seed_stat(statistics.stdev), new=True),
-    V("pIVthroughput", P4, "throughput_tokens_per_s", "int", new=True),
+    V("pIVseedN", P4, "seeds", "count"),
+    V("pIVseedValMean", P4, "seeds", _seed_stat(statistics.mean)),
+    V("pIVseedValSD", P4, "seeds", _seed_stat(statistics.stdev)),
+    V("pIVthroughput", P4, "throughput_tokens_per_s", "int"),
     # ---- Bonus: ViT and EfficientNet against VGG-13 and ResNet-18 (bonus/*.ipynb)
     V("bonusTrainN", BON, "split.train", "int"),
     V("bonusValN", BON, "split.val", "int"),
@@ -473,7 +438,6 @@ class Table:
     name: str
     source: str
     rows: Callable[[Mapping[str, Any]], list[str]]
-    new: bool = False
 
     def render(self, results: Mapping[str, Any]) -> str:
         return "\n".join(self.rows(results))
@@ -484,21 +448,21 @@ def _row(*cells: Any) -> str:
 
 
 def _part2_models(r: Mapping[str, Any]) -> list[str]:
-    models, best = lookup(r, P2, "models"), lookup(r, P2, "best_model")
+    models, best = value(r, P2, "models"), value(r, P2, "best_model")
     return [_row(tex_escape(n) + (r"$^\star$" if n == best else ""), integer(m["params"]), integer(m["epochs"]),
                  integer(m["best_epoch"]), pct(m["val_accuracy"]), f"{m['val_f1']:.3f}", f"{m['val_event_f1']:.3f}",
                  f"{m['selection_loss']:.4f}", f"{m['train_time_s']:.1f}") for n, m in models.items()]  # fmt: skip
 
 
 def _part2_multi(r: Mapping[str, Any]) -> list[str]:
-    f1, ev = lookup(r, P2, "multi_series.mean_f1"), lookup(r, P2, "multi_series.mean_event_f1")
+    f1, ev = value(r, P2, "multi_series.mean_f1"), value(r, P2, "multi_series.mean_event_f1")
     return [_row(tex_escape(n), f"{f1[n]:.3f}", f"{ev[n]:.3f}" if n in ev else "--") for n in f1]
 
 
 def _nab_categories(r: Mapping[str, Any]) -> list[str]:
     return [_row(tex_escape(c["category"]), integer(c["files"]), integer(c["windows"]),
                  "--" if c["score"] is None else number(1)(c["score"]))
-            for c in lookup(r, NAB, "categories_seed0")]
+            for c in value(r, NAB, "categories_seed0")]
 
 
 NAB_GATES = (" + magnitude gate", " + seasonal gate", " + both gates")  # the post-processing variant suffixes
@@ -516,13 +480,13 @@ def nab_mechanism_matrix(variants: Sequence[Mapping[str, Any]], profile: str = "
 
 
 def _nab_variants(r: Mapping[str, Any]) -> list[str]:
-    matrix = nab_mechanism_matrix(lookup(r, NAB, "mechanisms_seed0"))
+    matrix = nab_mechanism_matrix(value(r, NAB, "mechanisms_seed0"))
     return [_row(tex_escape(name), *("--" if math.isnan(v) else f"{v:.1f}" for v in row))
             for name, row in matrix.items()]
 
 
 def _part4_study(r: Mapping[str, Any]) -> list[str]:
-    variants = lookup(r, P4, "study.variants")
+    variants = value(r, P4, "study.variants")
     ref = variants["full recipe"]["val_accuracy"] if "full recipe" in variants else None
     return [_row(tex_escape(n), pct(v["val_accuracy"]), "--" if ref is None or n == "full recipe"
                  else signed_points(v["val_accuracy"] - ref), f"{v['val_ce']:.3f}", f"{v['train_s']:.0f}")
@@ -531,9 +495,10 @@ def _part4_study(r: Mapping[str, Any]) -> list[str]:
 
 def _bonus_models(r: Mapping[str, Any]) -> list[str]:
     rows = []
-    for key, e in lookup(r, BON, "models").items():
+    for key, e in value(r, BON, "models").items():
         m = e["metrics"]
-        rows.append(_row(_vision_name(key, e), millions(PUBLISHED_PARAMS[key]) if key in PUBLISHED_PARAMS else "--",
+        rows.append(_row(tex_escape(stored_label(key, e)),
+                         format_params(PUBLISHED_PARAMS[key]) if key in PUBLISHED_PARAMS else "--",
                          integer(e["epochs_run"]), pct(m["train"]["accuracy"]), pct(m["val"]["accuracy"]),
                          pct(m["test"]["accuracy"]), f"{m['test']['f1']:.3f}", f"{m['test']['roc_auc']:.3f}",
                          f"{e['train_s'] / 60:.1f}"))  # fmt: skip
@@ -542,7 +507,7 @@ def _bonus_models(r: Mapping[str, Any]) -> list[str]:
 
 TABLES: tuple[Table, ...] = (
     Table("pIImodelRows", P2, _part2_models),
-    Table("pIImultiRows", P2, _part2_multi, new=True),
+    Table("pIImultiRows", P2, _part2_multi),
     Table("nabCategoryRows", NAB, _nab_categories),
     Table("nabVariantRows", NAB, _nab_variants),
     Table("pIVstudyRows", P4, _part4_study),
@@ -553,11 +518,6 @@ TABLES: tuple[Table, ...] = (
 # ----------------------------------------------------------------------------- results.tex
 
 
-def load_results(folder: Path = RESULTS_DIR) -> dict[str, Any]:
-    """Every ``results/*.json`` as ``{stem: payload}`` (NaN allowed, as the notebooks write it)."""
-    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
-
-
 @dataclass
 class Rendered:
     text: str  # the contents of report/results.tex
@@ -566,8 +526,8 @@ class Rendered:
 
 
 def render(results: Mapping[str, Any], draft: bool = False) -> Rendered:
-    """The macro file for ``results``. Raises :class:`MissingKey` (all missing keys named) unless
-    ``draft`` and every missing key is a ``new`` one."""
+    """The macro file for ``results``. A missing key raises :class:`MissingKey` (all missing keys named), or in a
+    ``draft`` becomes a placeholder listed in ``pending``."""
     names = [d.name for d in (*SPEC, *TABLES)] + list(PUBLISHED)
     dupes = sorted({n for n in names if names.count(n) > 1})
     bad = [n for n in names if not re.fullmatch(r"[A-Za-z]+", n)]
@@ -583,7 +543,7 @@ def render(results: Mapping[str, Any], draft: bool = False) -> Rendered:
             body = d.render(results)
         except MissingKey as e:
             source, path, _ = e.missing[0]
-            if not (draft and d.new):
+            if not draft:
                 errors.append(MissingKey(source, path, [d.name]))
                 continue
             where = f"{source}.json: {path}"
@@ -598,9 +558,9 @@ def render(results: Mapping[str, Any], draft: bool = False) -> Rendered:
             lines.append(f"\\newcommand{{\\{d.name}}}{{{body}}}  % {d.source}.json: {origin}")
     if errors:
         raise MissingKey.merge(errors)
-    lines.append("% published reference values (not results of this repository); sources in src/a2/report.py")
-    for name, body in PUBLISHED.items():
-        values[name] = body
+    lines.append("% published reference values (not results of this repository); sources in src/a2/references.py")
+    for name, ref in PUBLISHED.items():
+        values[name] = body = tex_escape(ref.shown)
         lines.append(f"\\newcommand{{\\{name}}}{{{body}}}")
     return Rendered("\n".join(lines) + "\n", values, pending)
 
@@ -608,76 +568,6 @@ def render(results: Mapping[str, Any], draft: bool = False) -> Rendered:
 def parse_macros(text: str) -> dict[str, str]:
     """``{name: expansion}`` of the one-line ``\\newcommand`` definitions in a results.tex text."""
     return {m[1]: m[2] for m in re.finditer(r"^\\newcommand\{\\([A-Za-z]+)\}\{(.*)\}(?:  % .*)?$", text, re.M)}
-
-
-# ----------------------------------------------------------------------------- figures and staleness
-
-
-def figure_names(tex: str | None = None) -> list[str]:
-    """Every figure ``report.tex`` places with ``\\reportgraphic{<name>}{...}``, in order."""
-    tex = TEX.read_text() if tex is None else tex
-    tex = re.sub(r"(?<!\\)%.*", "", tex)  # ignore commented-out lines
-    return list(dict.fromkeys(re.findall(r"\\reportgraphic\{([^}]+)\}", tex)))
-
-
-def optional_figure_names(tex: str | None = None) -> list[str]:
-    """Figures ``report.tex`` shows only when a notebook saved them (``\\optionalfigure{<name>}...``)."""
-    tex = re.sub(r"(?<!\\)%.*", "", TEX.read_text() if tex is None else tex)
-    return list(dict.fromkeys(re.findall(r"\\optionalfigure\{([^}]+)\}", tex)))
-
-
-def figure_path(name: str) -> Path:
-    return REPORT_DIR / "figures" / f"{name}.pdf"
-
-
-def missing_figures() -> list[str]:
-    return [n for n in figure_names() if not figure_path(n).is_file()]
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
-
-
-def input_hashes() -> dict[str, str]:
-    """sha256 of every input of the report PDF, keyed by path relative to the repository."""
-    paths = [REPORT_DIR / s for s in SOURCES] + [MACROS] + sorted(RESULTS_DIR.glob("*.json"))
-    paths += [figure_path(n) for n in dict.fromkeys([*figure_names(), *optional_figure_names()])]
-    return {p.relative_to(REPO_ROOT).as_posix(): _sha(p) for p in paths}
-
-
-def combined_hash(hashes: Mapping[str, str]) -> str:
-    text = "".join(f"{path}\t{digest}\n" for path, digest in sorted(hashes.items()))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def pdf_hash(pdf: Path = PDF) -> str | None:
-    """The ``sha256:<hex>`` the build stored in the PDF keywords (None if absent)."""
-    from pypdf import PdfReader  # only the staleness check needs it
-
-    meta = PdfReader(str(pdf)).metadata or {}
-    match = re.search(r"sha256:([0-9a-f]{64})", str(meta.get("/Keywords", "")))
-    return match.group(1) if match else None
-
-
-def stale_inputs() -> list[str]:
-    """Why the committed PDF does not match its inputs (empty when it is current)."""
-    if not PDF.is_file():
-        return [f"{PDF.name} is missing"]
-    if not LOCK.is_file():
-        return [f"{LOCK.relative_to(REPO_ROOT)} is missing"]
-    lock = json.loads(LOCK.read_text())
-    current = input_hashes()
-    problems = []
-    if pdf_hash() != lock.get("sha256"):
-        problems.append(f"{PDF.name} was not built together with {LOCK.name}")
-    old = lock.get("inputs", {})
-    for path in sorted(set(current) | set(old)):
-        if current.get(path) != old.get(path):
-            problems.append(f"{path} changed since the build" if path in old and path in current
-                            else f"{path} {'added' if path in current else 'removed'} since the build")
-    if not problems and combined_hash(current) != lock.get("sha256"):
-        problems.append("the combined input hash differs from the lock")
-    return problems
 
 
 # ----------------------------------------------------------------------------- command line
@@ -690,22 +580,19 @@ def _banner(title: str, items: Sequence[str]) -> str:
 
 def prepare(draft: bool = False) -> Rendered:
     """Write ``report/results.tex``; in a final build, fail on any missing key or figure."""
-    try:  # keys that every results file should have fail at once; new keys are listed below with the figures
-        rendered = render(load_results(), draft=True)
-    except MissingKey as e:
-        hint = "Update the key path in SPEC (src/a2/report.py) or rerun the notebook."
-        raise SystemExit(f"report: {e}\n{hint}") from None
-    figures = missing_figures()
+    rendered = render(load_all_results(inputs.RESULTS_DIR), draft=True)  # every missing key, listed together
+    figures = inputs.missing_figures()
     placeholders = [f"figure not yet generated: report/figures/{n}.pdf" for n in figures]
-    placeholders += [f"results key not yet written: {p}" for p in rendered.pending]
+    placeholders += [f"results key missing: {p}" for p in rendered.pending]
     if placeholders and not draft:
-        raise SystemExit(_banner("assignment2_report.pdf not built: inputs missing (rerun the notebooks, or "
-                                 "`make report DRAFT=1` for a draft with placeholders)", placeholders))
-    if MACROS.exists() and MACROS.read_text() == rendered.text:
-        print(f"{MACROS.relative_to(REPO_ROOT)} is up to date")
+        raise SystemExit(_banner("assignment2_report.pdf not built: inputs missing (rerun the notebooks, update a "
+                                 "moved key's path in SPEC of src/a2/report.py, or `make report DRAFT=1` for a "
+                                 "draft with placeholders)", placeholders))
+    if inputs.MACROS.exists() and inputs.MACROS.read_text() == rendered.text:
+        print(f"{inputs.MACROS.relative_to(inputs.REPO_ROOT)} is up to date")
     else:
-        MACROS.write_text(rendered.text)
-        print(f"wrote {MACROS.relative_to(REPO_ROOT)} ({len(rendered.values)} macros)")
+        inputs.MACROS.write_text(rendered.text)
+        print(f"wrote {inputs.MACROS.relative_to(inputs.REPO_ROOT)} ({len(rendered.values)} macros)")
     if placeholders:
         print(_banner("DRAFT: the PDF shows placeholders for", placeholders), file=sys.stderr)
     return rendered
@@ -713,23 +600,25 @@ def prepare(draft: bool = False) -> Rendered:
 
 def placeholders() -> list[str]:
     """What a build from the current inputs would show as placeholders."""
-    pending = render(load_results(), draft=True).pending
-    return [f"report/figures/{n}.pdf" for n in missing_figures()] + pending
+    pending = render(load_all_results(inputs.RESULTS_DIR), draft=True).pending
+    return [f"report/figures/{n}.pdf" for n in inputs.missing_figures()] + pending
 
 
 def write_lock(draft: bool = False) -> dict[str, Any]:
     """Record the inputs the PDF was just built from (after ``latexmk``)."""
     from pypdf import PdfReader
 
-    hashes = input_hashes()
-    lock = {"sha256": combined_hash(hashes), "pages": len(PdfReader(str(PDF)).pages), "draft": draft,
+    hashes = inputs.input_hashes()
+    lock = {"sha256": inputs.combined_hash(hashes), "pages": len(PdfReader(str(inputs.PDF)).pages),
+            "draft": draft,
             "placeholders": placeholders(), "inputs": hashes}  # fmt: skip
-    if pdf_hash() != lock["sha256"]:
-        raise SystemExit(f"report: {PDF.name} does not carry the current input hash; an input changed during the build")
-    LOCK.write_text(json.dumps(lock, indent=1) + "\n")
-    print(f"wrote {LOCK.relative_to(REPO_ROOT)} ({lock['pages']} pages)")
+    if inputs.pdf_hash() != lock["sha256"]:
+        raise SystemExit(f"report: {inputs.PDF.name} does not carry the current input hash; "
+                         "an input changed during the build")
+    inputs.LOCK.write_text(json.dumps(lock, indent=1) + "\n")
+    print(f"wrote {inputs.LOCK.relative_to(inputs.REPO_ROOT)} ({lock['pages']} pages)")
     if lock["placeholders"]:
-        print(_banner(f"{PDF.name} is a DRAFT with placeholders", lock["placeholders"]), file=sys.stderr)
+        print(_banner(f"{inputs.PDF.name} is a DRAFT with placeholders", lock["placeholders"]), file=sys.stderr)
     return lock
 
 
@@ -737,20 +626,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m a2.report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("command", choices=["prepare", "hash", "lock", "check"])
-    parser.add_argument("--draft", action="store_true", help="allow placeholders for missing figures and new keys")
+    parser.add_argument("--draft", action="store_true", help="allow placeholders for missing figures and keys")
     args = parser.parse_args(argv)
     if args.command == "prepare":
         prepare(args.draft)
     elif args.command == "hash":
-        print(combined_hash(input_hashes()))
+        print(inputs.combined_hash(inputs.input_hashes()))
     elif args.command == "lock":
         write_lock(args.draft)
     else:
-        problems = stale_inputs()
+        problems = inputs.stale_inputs()
         for p in problems:
             print(f"stale: {p}")
         if not problems:
-            print(f"{PDF.name} is built from the current inputs")
+            print(f"{inputs.PDF.name} is built from the current inputs")
         return 1 if problems else 0
     return 0
 

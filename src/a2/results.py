@@ -50,11 +50,21 @@ def read_results_file(path: str | Path) -> dict[str, Any]:
     return payload
 
 
-def lookup(payload: Mapping[str, Any], dotted: str) -> Any:
-    """``payload["a"]["b"]`` for ``"a.b"``, or ``None`` when any step is missing."""
+_REQUIRED: Any = object()
+
+
+def lookup(payload: Any, dotted: str, default: Any = _REQUIRED) -> Any:
+    """``payload["a"][0]["b"]`` for ``"a.0.b"`` (list items by index): the one way every reader of results
+    follows a key path. A missing step returns ``default``, or raises :class:`KeyError` naming ``dotted``
+    when no default is given."""
     node: Any = payload
     for key in dotted.split("."):
-        if not isinstance(node, Mapping) or key not in node:
-            return None
-        node = node[key]
+        if isinstance(node, Mapping) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        elif default is _REQUIRED:
+            raise KeyError(dotted)
+        else:
+            return default
     return node

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from a2.anomaly import detector, scoring
+from a2.anomaly import detector_config, detector_run, nab_scoring
 from a2.anomaly.errors import NABFormatError, NABScoreError, UsageError
 from a2.datasets import ChecksumError, DatasetNotFoundError
 
@@ -33,12 +33,12 @@ def parse_thresholds(items: Sequence[str] | None) -> dict[str, float]:
             t = math.nan
         if not sep or not name:
             raise UsageError(f"--threshold {item!r} is not PROFILE=VALUE (write e.g. standard=0.5)")
-        if name not in scoring.PROFILES:
+        if name not in nab_scoring.PROFILES:
             raise UsageError(f"--threshold {item!r}: unknown profile {name!r} "
-                             f"(choose from {', '.join(scoring.PROFILES)})")
-        if not (math.isfinite(t) and 0.0 <= t <= scoring.NOTHING_FLAGGED):
+                             f"(choose from {', '.join(nab_scoring.PROFILES)})")
+        if not (math.isfinite(t) and 0.0 <= t <= nab_scoring.NOTHING_FLAGGED):
             raise UsageError(f"--threshold {item!r}: the value must be a number between 0 and "
-                             f"{scoring.NOTHING_FLAGGED} (scores are in [0, 1]; 1.1 flags nothing)")
+                             f"{nab_scoring.NOTHING_FLAGGED} (scores are in [0, 1]; 1.1 flags nothing)")
         out[name] = t
     return out
 
@@ -87,10 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fixed threshold for a profile (repeatable); swept when absent")
     detect = sub.add_parser("detect", help="run the streaming detector on all 58 files and write NAB-format results")
     detect.add_argument("--out", required=True, help="folder for results; its name is the detector name")
-    detect.add_argument("--model", default="dense", choices=sorted(detector.MODEL_SIZES))
-    detect.add_argument("--error-source", default="autoencoder", choices=detector.ERROR_SOURCES,
+    detect.add_argument("--model", default="dense", choices=sorted(detector_config.MODEL_SIZES))
+    detect.add_argument("--error-source", default="autoencoder", choices=detector_config.ERROR_SOURCES,
                         help="'first_difference' runs the no-autoencoder reference pipeline")
-    gate = detector.REPORTED["magnitude_gate"]
+    gate = detector_config.REPORTED["magnitude_gate"]
     detect.add_argument("--magnitude-gate", type=_fraction, default=gate, metavar="FRACTION",
                         help="alert only if the value is this fraction of the range seen so far away from the median "
                              f"of the previous 288 rows (default {gate}, as reported; 0: off)")
@@ -102,15 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     if args.command == "score":
         thresholds = parse_thresholds(args.threshold)  # before reading 58 files
-        scores, labels = scoring.read_results(args.results_dir)
-        print(json.dumps(scoring.nab_score(scores, labels, thresholds=thresholds), indent=2, allow_nan=False))
+        scores, labels = nab_scoring.read_results(args.results_dir)
+        print(json.dumps(nab_scoring.nab_score(scores, labels, thresholds=thresholds), indent=2, allow_nan=False))
         return 0
     out = check_output_dir(args.out)
-    config = detector.DetectorConfig(**{**detector.REPORTED, "model": args.model, "seed": args.seed,
-                                        "error_source": args.error_source,
-                                        "magnitude_gate": args.magnitude_gate or None})
-    outputs = detector.detect_corpus(config, workers=args.workers)
-    written = detector.write_results(outputs, out)
+    config = detector_config.DetectorConfig(**{**detector_config.REPORTED, "model": args.model, "seed": args.seed,
+                                               "error_source": args.error_source,
+                                               "magnitude_gate": args.magnitude_gate or None})
+    outputs = detector_run.detect_corpus(config, workers=args.workers)
+    written = detector_run.write_nab_csvs(outputs, out)
     print(f"wrote {len(written)} files under {out}")
     return 0
 

@@ -137,6 +137,7 @@ def _profiles(path: str) -> dict[str, dict[str, float]]:
     return {name: dict(p["CostMatrix"]) for name, p in raw.items()}
 
 
-def load_profiles(root: str | os.PathLike[str] | None = None) -> dict[str, dict[str, float]]:
-    """Scoring profiles ``{profile: {"tpWeight", "fnWeight", "fpWeight", "tnWeight"}}``."""
+def profile_weights(root: str | os.PathLike[str] | None = None) -> dict[str, dict[str, float]]:
+    """The cost weights of NAB's scoring profiles as ``config/profiles.json`` holds them:
+    ``{profile: {"tpWeight", "fnWeight", "fpWeight", "tnWeight"}}``."""
     return _profiles(str(corpus_root(root) / "config" / "profiles.json"))

@@ -1,8 +1,8 @@
 """The exceptions of :mod:`a2.anomaly`, in a module that never runs as ``__main__``.
 
-So ``except NABScoreError`` in the command line catches the scorer's own class whether the
-command runs as ``python -m a2.anomaly.cli`` or ``python -m a2.anomaly.nab``. They derive from
-:mod:`a2.errors`, so any entry point that prints ``error: ...`` for an ``A2Error`` handles them too.
+So ``except NABScoreError`` in ``python -m a2.anomaly.cli`` catches the scorer's own class, not a
+copy made by running a module as ``__main__``. They derive from :mod:`a2.errors`, so any entry
+point that prints ``error: ...`` for an ``A2Error`` handles them too.
 """
 
 from a2.errors import A2Error, DataError

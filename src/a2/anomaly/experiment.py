@@ -28,7 +28,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from a2.anomaly import models, scores
+from a2.anomaly import models
+from a2.anomaly import reconstruction_scores as scores
 from a2.anomaly.series import Prepared, WindowDataset, prepare
 from a2.parallel import run_jobs
 from a2.progress import progress

@@ -35,7 +35,7 @@ DISPLAY_NAMES = {"vgg13": "VGG-13", "resnet18": "ResNet-18", "vit": "ViT", "effi
 SIZE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "vgg13": (("width", "width"),),
     "resnet18": (("width", "width"),),
-    "vit": (("dim", "dim"), ("depth", "depth")),
+    "vit": (("dim", "dim"), ("depth", "depth"), ("patch_size", "patch")),
     "efficientnet_b0": (("width_mult", "width"), ("depth_mult", "depth")),
 }
 
@@ -69,7 +69,8 @@ def variant_params(name: str, config: Mapping[str, Any]) -> int:
 
 
 def variant_label(name: str, config: Mapping[str, Any], params: int | None = None) -> str:
-    """``"VGG-13 (width 0.25, 0.69M params)"``: the model's name with its scaling and size.
+    """``"VGG-13 (width 0.25, 0.69M params)"``: the model's name with its scaling and size; every table (README,
+    report, notebooks) names a model with this function.
 
     ``params`` is the stored count; when it is missing it is computed from ``config``.
     """
@@ -83,12 +84,15 @@ def variant_label(name: str, config: Mapping[str, Any], params: int | None = Non
 def stored_label(name: str, entry: Mapping[str, Any]) -> str:
     """The honest name of a stored run (its block in ``results/bonus.json``).
 
-    Its recorded ``label`` if any, else one made from its config and parameter count; a run that
-    recorded neither says so rather than borrowing the default size.
+    Made by :func:`variant_label` from its recorded config and parameter count, so an older run is
+    named like a new one; its recorded ``label`` only when it stored no config; a run that recorded
+    neither says so rather than borrowing the default size.
     """
+    config, params = entry.get("config"), entry.get("params")
+    if isinstance(config, Mapping):
+        return variant_label(name, config, params)
     if isinstance(entry.get("label"), str):
         return entry["label"]
-    config, params = entry.get("config"), entry.get("params")
-    if not isinstance(config, Mapping) and params is None:
+    if params is None:
         return f"{DISPLAY_NAMES[name]} (size not recorded)"
-    return variant_label(name, config if isinstance(config, Mapping) else {}, params)
+    return variant_label(name, {}, params)

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from a2.anomaly import scores as sc
+from a2.anomaly import reconstruction_scores as sc
 from a2.anomaly.models import MeanBaseline
 
 

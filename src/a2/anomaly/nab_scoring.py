@@ -45,7 +45,7 @@ class Profile:
 
 def load_profiles(root: str | os.PathLike[str] | None = None) -> dict[str, Profile]:
     """The three profiles of ``config/profiles.json`` as :class:`Profile` objects."""
-    return {name: Profile.from_config(name, w) for name, w in corpus.load_profiles(root).items()}
+    return {name: Profile.from_config(name, w) for name, w in corpus.profile_weights(root).items()}
 
 
 @dataclass(frozen=True)
