@@ -55,7 +55,7 @@ def predict_proba(model: nn.Module, seqs: Sequence[np.ndarray], features: Sequen
 
 
 def bundle(model: TransformerClassifier, vocab: Vocab, text_cfg: TextConfig, head_frac: float, *,
-           model_name: str, **extra: Any) -> dict[str, Any]:
+           model_name: str = "Part IV Transformer", **extra: Any) -> dict[str, Any]:
     """What ``weights/part_4_transformer.pt`` holds: tensors and plain values only (weights_only).
 
     Everything prediction needs travels inside: the model's name and inputs, the vocabulary, the
