@@ -1,9 +1,12 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
 from a2.text import experiment
-from a2.text.models import TransformerConfig
+from a2.text.loop import train
+from a2.text.models import TransformerClassifier, TransformerConfig
 from a2.text.predict import predict_proba
 from a2.training import TrainConfig
 
@@ -36,36 +39,62 @@ def _toy_data(n=120, seed=0):
     return seqs, np.array(labels)
 
 
-def test_train_classifier_learns_and_selects_on_validation_cross_entropy():
+def _tiny_model(**kw):
+    torch.manual_seed(0)
+    return TransformerClassifier(TransformerConfig(vocab_size=20, d_model=16, n_heads=2, d_ff=32, max_len=16,
+                                                   dropout=0.0, emb_dropout=0.0, mean_pool=True, **kw))
+
+
+def test_train_learns_and_keeps_the_epoch_with_the_lowest_validation_cross_entropy():
     x, y = _toy_data()
     data = experiment.Data(x[:80], y[:80], x[80:], y[80:])
-    cfg = TransformerConfig(vocab_size=20, d_model=16, n_heads=2, d_ff=32, max_len=16, dropout=0.0, emb_dropout=0.0,
-                            mean_pool=True)
-    model, hist = experiment.train_classifier(data, cfg, TrainConfig(epochs=6, lr=1e-2, progress=False,
-                                                                     monitor="val_ce", mixed_precision=False),
-                                              embedding=None, batch_size=16, seed=0)
-    assert {"train_loss", "val_ce", "val_accuracy", "val_roc_auc"} <= set(hist.keys())
-    assert hist.best()["val_ce"] == min(hist["val_ce"]) and hist.best()["val_accuracy"] > 0.9
+    model = _tiny_model()
+    hist = train(model, data, TrainConfig(epochs=6, lr=1e-2, progress=False, monitor="val_ce", ema=0.9,
+                                          arithmetic="fp32"), batch_size=16, seed=0)
+    assert {"train_loss", "train_accuracy", "val_ce", "val_accuracy", "val_roc_auc", "epoch_s"} <= set(hist.keys())
+    assert hist.best()["val_ce"] == min(hist["val_ce"]) and hist["train_loss"][-1] < hist["train_loss"][0]
     p = predict_proba(model, data.x_val)
     assert p.shape == (40,) and experiment.split_scores(p, data.y_val)["accuracy"] > 0.9
-    assert data.subset(10).x_train.__len__() == 10 and data.train_tokens() == sum(len(s) for s in x[:80])
+    # the model ends with the kept epoch's weights: its validation score is the kept record's
+    assert experiment.evaluate(model, data.x_val, data.y_val)["ce"] == pytest.approx(hist.best()["val_ce"], rel=1e-4)
 
 
-def test_tfidf_baseline_runs():
-    texts = ["good great fine"] * 10 + ["bad awful poor"] * 10
-    y = np.array([1] * 10 + [0] * 10)
-    out = experiment.tfidf_baseline(texts, y, texts, y, C=1.0)
-    assert out["test_accuracy"] == 1.0 and out["score"].shape == (20,)
+def test_train_with_loss_scaled_fp16_reduces_the_loss():
+    x, y = _toy_data(60)
+    data = experiment.Data(x[:40], y[:40], x[40:], y[40:])
+    model = _tiny_model()
+    hist = train(model, data, TrainConfig(epochs=3, lr=1e-2, progress=False, monitor="val_ce", arithmetic="fp16"),
+                 batch_size=20)
+    assert hist["train_loss"][-1] < hist["train_loss"][0]
+    assert all(torch.isfinite(p).all() for p in model.parameters())
 
 
-def test_time_training_steps_reports_both_modes(monkeypatch):
-    monkeypatch.setattr(torch, "compile", lambda model: model)  # the timing logic, not the compiler
-    x, y = _toy_data(40)
-    data = experiment.Data(x, y, x, y)
-    cfg = TransformerConfig(vocab_size=20, d_model=16, n_heads=2, d_ff=32, max_len=16)
-    out = experiment.time_training_steps(data, cfg, TrainConfig(), embedding=None, steps=3, batch_size=8)
-    assert set(out) == {"eager", "torch.compile"} and out["eager"]["steps"] == 3
-    assert out["eager"]["total_s"] >= out["eager"]["first_step_s"] > 0
+def test_train_stops_early_when_validation_stalls():
+    x, y = _toy_data()
+    data = experiment.Data(x[:80], y[:80], x[80:], y[80:])
+    hist = train(_tiny_model(), data, TrainConfig(epochs=30, lr=3e-2, progress=False, monitor="val_ce", patience=1,
+                                                  arithmetic="fp32"), batch_size=16)
+    assert hist.stopped_early and len(hist) < 30 and hist.best_epoch == len(hist) - 1
+
+
+def test_subset_drops_label_features_and_nb_features_refit_on_the_subset():
+    x, y = _toy_data()
+    data = experiment.Data(x[:80], y[:80], x[80:], y[80:], [np.zeros((len(s), 2)) for s in x[:80]],
+                           [np.zeros((len(s), 2)) for s in x[80:]])
+    small = data.subset(20)
+    assert len(small.x_train) == 20 and small.f_train is None and small.f_val is None
+    assert data.subset(1000).f_train is None and data.train_tokens() == sum(len(s) for s in x[:80])
+    refit, ratios = experiment.with_nb_features(small, vocab_size=20)
+    assert len(refit.f_train) == 20 and len(refit.f_val) == 40 and ratios.unigram.shape == (20,)
+    # the ratios come from the subset's labels only: flipping a review outside the subset changes nothing
+    inside = np.random.default_rng(0).choice(80, 20, replace=False)  # the rows subset(20) keeps
+    other = replace(data, y_train=np.where(np.isin(np.arange(80), inside), data.y_train, 1 - data.y_train))
+    again, _ = experiment.with_nb_features(other.subset(20), vocab_size=20)
+    assert all(np.array_equal(a, b) for a, b in zip(again.f_val, refit.f_val, strict=True))
+    model = _tiny_model(nb_channels=2)
+    hist = train(model, refit, TrainConfig(epochs=1, progress=False, monitor="val_ce", arithmetic="fp32"),
+                 batch_size=16)
+    assert len(hist) == 1
 
 
 def test_ema_decay_spans_the_requested_epochs():

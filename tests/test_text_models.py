@@ -43,7 +43,7 @@ def test_bad_inputs():
 def test_embedding_init_is_copied():
     w = torch.randn(50, 16)
     m = TransformerClassifier(TransformerConfig(vocab_size=50, d_model=16, n_heads=2, d_ff=32), w)
-    torch.testing.assert_close(m.embed.weight.detach(), w)
+    torch.testing.assert_close(m.tokens.embed.weight.detach(), w)
 
 
 def test_attention_dropout_is_separate_and_reaches_every_attention():
@@ -72,7 +72,7 @@ def test_optional_parts_keep_padding_invariance_and_shapes():
     padded = torch.cat([ids, torch.full((1, 3), PAD_ID)], dim=1)
     nb_padded = torch.cat([nb, torch.zeros(1, 3, 2)], dim=1)
     torch.testing.assert_close(m(ids, nb), m(padded, nb_padded), atol=1e-5, rtol=1e-5)
-    assert m.head.in_features == 2 * 16 and len(m.decoder.layers) == 2
+    assert m.head.in_features == 2 * 16 and len(m.decoder.layers) == 2 and m.tokens.nb_proj is not None
     with pytest.raises(ValueError, match="naive-Bayes"):
         m(ids)
     with pytest.raises(ValueError, match="nb must be"):

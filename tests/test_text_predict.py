@@ -22,7 +22,7 @@ def make_bundle(**extra):
     vocab = Vocab.build([["good", "film", "bad", "plot", "great"]], min_freq=1)
     model = TransformerClassifier(TransformerConfig(vocab_size=len(vocab), d_model=16, n_heads=2, d_ff=32,
                                                     max_len=12))
-    return predict.bundle(model, vocab, TextConfig(), 0.25, **extra)
+    return predict.bundle(model, vocab, TextConfig(), 0.25, model_name="test model", **extra)
 
 
 @pytest.fixture()
@@ -130,6 +130,15 @@ def _bad_weights(tmp_path, case):
         save_torch({**data, "config": {**data["config"], "layers": 3}}, path)
     elif case == "folder":
         path.mkdir()
+    elif case == "device":
+        return "/dev/zero"
+    elif case == "malformed config value":
+        data = make_bundle()
+        save_torch({**data, "config": {**data["config"], "d_model": "big"}}, path)
+    elif case == "nan weights":
+        data = make_bundle(threshold=0.5)
+        save_torch({**data, "state_dict": {k: torch.full_like(v, float("nan")) for k, v in data["state_dict"].items()}},
+                   path)
     return path
 
 
@@ -143,6 +152,8 @@ def _bad_weights(tmp_path, case):
     ("nan threshold", "'threshold' is nan"),
     ("unknown config field", "malformed"),
     ("folder", "is a folder"),
+    ("device", "not a regular file"),
+    ("malformed config value", "do not fit the model"),
 ])
 def test_unusable_weights_are_one_line_errors(tmp_path, capsys, case, message):
     path = _bad_weights(tmp_path, case)
@@ -185,12 +196,14 @@ def test_naive_bayes_channel_round_trip(tmp_path):
     model = TransformerClassifier(TransformerConfig(vocab_size=len(vocab), d_model=16, n_heads=2, d_ff=32,
                                                     max_len=12, nb_channels=2))
     ratios = {"unigram": torch.linspace(-1, 1, len(vocab)), "bigram": torch.zeros(31)}
-    path = save_torch(predict.bundle(model, vocab, TextConfig(), 0.25, threshold=0.4, nb_ratios=ratios),
+    path = save_torch(predict.bundle(model, vocab, TextConfig(), 0.25, model_name="nb", threshold=0.4,
+                                     nb_ratios=ratios),
                       tmp_path / "nb.pt")
     p = predict.Predictor.load(path)
     assert p.nb is not None and p.threshold == 0.4
     assert p("A good film.")["label"] in ("neg", "pos")
-    path = save_torch(predict.bundle(model, vocab, TextConfig(), 0.25, threshold=0.4), tmp_path / "no_nb.pt")
+    path = save_torch(predict.bundle(model, vocab, TextConfig(), 0.25, model_name="nb", threshold=0.4),
+                      tmp_path / "no_nb.pt")
     with pytest.raises(WeightsError, match="nb_ratios"):
         predict.Predictor.load(path)
 
@@ -212,3 +225,40 @@ def test_weights_with_python_objects_are_refused(tmp_path):
     torch.save({"state_dict": {}, "config": fractions.Fraction(1, 3), "vocab": [], "text_config": {}}, path)
     with pytest.raises(WeightsError, match="holds Python objects"):
         predict.Predictor.load(path)
+
+
+def test_the_command_line_names_the_model(weights, capsys):
+    assert predict.main(["good", "film", "--weights", str(weights)]) == 0
+    assert "model: test model" in capsys.readouterr().out
+
+
+def test_prediction_needs_no_nltk_data_when_the_file_holds_the_stop_words(weights, monkeypatch):
+    def no_data(*a, **k):
+        raise LookupError("no NLTK data")
+
+    monkeypatch.setattr("a2.text.preprocess.stop_words", no_data)
+    p = predict.Predictor.load(weights)
+    assert p.stops and "the" in p.stops and "not" not in p.stops
+    assert p("not a good film")["tokens"] == 3  # "a" is a stop word, "not" is kept
+
+
+def test_nan_probabilities_are_refused(tmp_path, capsys):
+    path = _bad_weights(tmp_path, "nan weights")
+    assert predict.main(["good", "film", "--weights", str(path)]) == 2
+    assert "not a number" in capsys.readouterr().err
+
+
+def test_misused_predictor_says_what_was_wrong(weights):
+    p = predict.Predictor.load(weights)
+    with pytest.raises(ValueError, match="list of reviews"):
+        p.predict("abc")
+    with pytest.raises(ValueError, match="must be text, got int"):
+        p(5)
+
+
+def test_device_or_closed_stdin_as_input_is_a_clear_error(weights, monkeypatch, capsys):
+    assert predict.main(["--file", "/dev/zero", "--weights", str(weights)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "stdin", None)
+    assert predict.main(["-", "--weights", str(weights)]) == 2
+    assert "stdin is closed" in capsys.readouterr().err

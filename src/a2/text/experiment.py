@@ -1,5 +1,6 @@
-"""One training run of the classifier (used for the final model, every study variant and every seed),
-its evaluation and decision threshold, and the TF-IDF baseline.
+"""What the Part IV training loop (the notebook's ``train``, exported to :mod:`a2.text.loop`) needs
+around it: the encoded splits, their evaluation, the decision threshold, label-derived features
+refitted per training set, and the EMA horizon.
 
 Losses have explicit names everywhere: ``train_loss`` is the *label-smoothed* cross-entropy the
 optimiser minimises; ``val_ce`` is the plain cross-entropy on validation, the smooth criterion the
@@ -8,21 +9,16 @@ best epoch is chosen on (accuracy moves in steps and one lucky epoch can win on 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from torch import nn
 
-from a2.evaluation import accuracy
-from a2.text.models import TransformerClassifier, TransformerConfig
+from a2.text import nb_features
+from a2.text.nb_features import NBRatios
 from a2.text.predict import predict_proba
-from a2.text.preprocess import BucketBatches, clean
-from a2.training import History, TrainConfig, fit, make_optimizer, timed_steps
 
 Features = list[np.ndarray] | None
 
@@ -39,12 +35,16 @@ class Data:
     f_val: Features = None
 
     def subset(self, n: int, seed: int = 0) -> Data:
-        """A random ``n``-review training subset (validation unchanged), for the reduced-budget study."""
+        """A random ``n``-review training subset (validation unchanged), for the reduced-budget study.
+
+        Label-derived features are dropped, never subset: they were computed from labels outside the
+        subset. Refit them on the subset with :func:`with_nb_features`.
+        """
+        data = self.without_features()
         if n >= len(self.x_train):
-            return self
+            return data
         idx = np.random.default_rng(seed).choice(len(self.x_train), n, replace=False)
-        return replace(self, x_train=[self.x_train[i] for i in idx], y_train=self.y_train[idx],
-                       f_train=None if self.f_train is None else [self.f_train[i] for i in idx])
+        return replace(data, x_train=[self.x_train[i] for i in idx], y_train=self.y_train[idx])
 
     def without_features(self) -> Data:
         return replace(self, f_train=None, f_val=None)
@@ -88,68 +88,23 @@ def calibrate_threshold(p_pos: np.ndarray, labels: np.ndarray) -> float:
     return float(candidates[np.argmin(np.abs(candidates - 0.5))])
 
 
-def train_classifier(data: Data, model_cfg: TransformerConfig, train_cfg: TrainConfig, *,
-                     embedding: torch.Tensor | None, label_smoothing: float = 0.0, batch_size: int = 64,
-                     seed: int = 42, device: torch.device | str = "cpu", checkpoint=None, checkpoint_extra=None
-                     ) -> tuple[TransformerClassifier, History]:
-    """Build a seeded model and train it with :func:`a2.training.fit`.
+@torch.no_grad()
+def evaluate(model: nn.Module, seqs: list[np.ndarray], labels: np.ndarray, features: Features = None,
+             threshold: float = 0.5) -> dict[str, float]:
+    """``accuracy`` (at ``threshold``), ``ce`` (plain cross-entropy) and ``roc_auc`` of ``model`` on one split."""
+    scores = split_scores(predict_proba(model, seqs, features), labels, threshold)
+    return {"accuracy": scores["accuracy"], "ce": scores["loss"], "roc_auc": scores["roc_auc"]}
 
-    The optimiser minimises label-smoothed cross-entropy (``train_loss``); after each epoch the model
-    is scored on validation (``val_ce``, ``val_accuracy`` at 0.5, ``val_roc_auc``), and the epoch with
-    the lowest ``val_ce`` is kept unless ``train_cfg.monitor`` says otherwise.
+
+def with_nb_features(data: Data, vocab_size: int, seed: int = 0) -> tuple[Data, NBRatios]:
+    """``data`` with naive-Bayes features fitted on exactly its own training labels (cross-fitted).
+
+    A study arm that trains on a subset must see ratios from that subset's labels only; ratios from the
+    whole training split would hand it the labels of reviews the other arms never see.
     """
-    torch.manual_seed(seed)
-    model = TransformerClassifier(model_cfg, embedding)
-    train_loader = BucketBatches(data.x_train, data.y_train, batch_size, shuffle=True, seed=seed,
-                                 features=data.f_train)
-
-    def validate(m: nn.Module) -> dict[str, float]:
-        scores = split_scores(predict_proba(m, data.x_val, data.f_val), data.y_val)
-        return {f"val_{'ce' if k == 'loss' else k}": v for k, v in scores.items()}
-
-    history = fit(model, train_loader, loss_fn=nn.CrossEntropyLoss(label_smoothing=label_smoothing),
-                  config=train_cfg, device=device, metrics={"accuracy": accuracy}, epoch_end=validate,
-                  checkpoint=checkpoint, checkpoint_extra=checkpoint_extra)
-    return model, history
-
-
-def tfidf_baseline(train_texts, y_train, test_texts, y_test, *, C: float = 4.0) -> dict:
-    """TF-IDF on unigrams + bigrams, logistic regression; returns accuracy, scores and wall time."""
-    start = time.perf_counter()
-    vec = TfidfVectorizer(preprocessor=clean, ngram_range=(1, 2), min_df=2, max_df=0.95, sublinear_tf=True)
-    xtr = vec.fit_transform(train_texts)
-    clf = LogisticRegression(C=C, max_iter=1000).fit(xtr, y_train)
-    score = clf.predict_proba(vec.transform(test_texts))[:, 1]
-    runtime = time.perf_counter() - start
-    pred = (score > 0.5).astype(int)
-    acc = float((pred == np.asarray(y_test)).mean())
-    return {"name": "TF-IDF (1-2 grams) + logistic regression", "test_accuracy": acc,
-            "runtime_s": runtime, "score": score, "features": int(xtr.shape[1])}
-
-
-def time_training_steps(data: Data, model_cfg: TransformerConfig, train_cfg: TrainConfig, *,
-                        embedding: torch.Tensor | None, steps: int = 30, batch_size: int = 64,
-                        label_smoothing: float = 0.0, device: torch.device | str = "cpu", seed: int = 0
-                        ) -> dict[str, dict[str, float]]:
-    """Wall time of ``steps`` training steps, eager vs ``torch.compile``, compilation included.
-
-    Both runs see the same batches (variable lengths, as in real training) and take the same step as
-    :func:`a2.training.fit` (:func:`a2.training.optimizer_step`), so the compiled model pays for the
-    recompilations that new shapes trigger: what matters is the end-to-end time.
-    """
-    loader = BucketBatches(data.x_train, data.y_train, batch_size, shuffle=True, seed=seed, features=data.f_train)
-    batches = [b for _, b in zip(range(steps), loader, strict=False)]
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
-    out: dict[str, dict[str, float]] = {}
-    for name in ("eager", "torch.compile"):
-        torch.manual_seed(seed)
-        model = TransformerClassifier(model_cfg, embedding).to(device).train()
-        runner = torch.compile(model) if name == "torch.compile" else model
-        # the optimizer holds the uncompiled model's parameters (the compiled wrapper shares them)
-        times = timed_steps(runner, batches, loss_fn, make_optimizer(model, train_cfg), train_cfg, device)
-        out[name] = {"total_s": float(sum(times)), "first_step_s": times[0],
-                     "median_step_s": float(np.median(times)), "steps": len(times)}
-    return out
+    f_train, other, ratios = nb_features.cross_fitted_features(data.x_train, data.y_train, {"val": data.x_val},
+                                                               vocab_size, seed=seed)
+    return replace(data, f_train=f_train, f_val=other["val"]), ratios
 
 
 def ema_decay(span_epochs: float, n_train: int, batch_size: int) -> float:

@@ -1,22 +1,11 @@
+# Generated from part_4_transformer.ipynb by `make export` (python -m a2.notebooks export): edit the
+# notebook's '#@save a2.text.models' cells, not this file; tests/test_exports.py checks they agree.
 """Encoder-decoder Transformer classifier, assembled from ``torch.nn`` Transformer layers.
 
-tokens -> word embedding (word2vec or random) [+ hashed bigram embedding] [+ naive-Bayes channel]
-+ sinusoidal positions -> N encoder layers (self-attention, padding masked) = memory; Q learned
-query tokens -> M decoder layers (causal self-attention among the queries, cross-attention to the
-memory with the padding mask) -> the last query's state [concatenated with the masked mean of the
-memory] -> linear head -> class logits. With one query the decoder is attention pooling that can
-re-read the review; with several, each query may see the ones before it (causal).
-
-The optional parts are each a row of the optimisation study:
-
-* hashed bigrams (fastText style): a second table indexed by a hash of (previous token, token),
-  added at each position, so that "not good" has an input vector of its own;
-* word dropout: during training a share of the input tokens becomes ``<unk>``, so the model cannot
-  lean on a few rare, memorable words (names, titles);
-* the mean-pooled memory beside the decoder output: a direct path for evidence spread over the
-  whole review;
-* a naive-Bayes channel: per-token log-count ratios (a linear-model prior, see
-  :mod:`a2.text.nb_features`), projected to ``d_model`` and added to the embedding.
+Generated from ``part_4_transformer.ipynb``: the notebook's cells are the definition; this module is
+their copy for ``python -m a2.text.predict`` and the unit tests. The headline model reads tokens
+only; ``nb_channels > 0`` adds the naive-Bayes input of the named variant "Transformer with a
+naive-Bayes input channel", never part of the headline model.
 """
 
 from __future__ import annotations
@@ -43,13 +32,11 @@ class TransformerConfig:
     max_len: int = 512
     dropout: float = 0.1  # residual and feed-forward dropout in every layer
     emb_dropout: float = 0.1
-    # Dropout on the attention weights forces PyTorch's slow "math" attention kernel on CPU
-    # (about 3x slower per training step here); 0 keeps the fused kernel.
-    attn_dropout: float = 0.0
+    attn_dropout: float = 0.0  # > 0 forces PyTorch's slow "math" attention kernel on CPU
     word_dropout: float = 0.0  # share of input tokens replaced by <unk> while training
     bigram_buckets: int = 0  # size of the hashed-bigram table; 0 = no bigram embeddings
     mean_pool: bool = False  # head sees [last query ; masked mean of the memory]
-    nb_channels: int = 0  # naive-Bayes log-count-ratio features per token (0 = none)
+    nb_channels: int = 0  # naive-Bayes features per token (0 = none: the headline model)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,10 +46,7 @@ BIGRAM_PRIME = 1_000_003  # the bigram hash, shared with a2.text.nb_features
 
 
 def bigram_ids(ids: torch.Tensor, buckets: int) -> torch.Tensor:
-    """Hash each (previous token, token) pair of ``ids (B, L)`` into ``[1, buckets)``; 0 where there is none.
-
-    The first position and padding get bucket 0, the (zero) padding row of the bigram table.
-    """
+    """Hash each (previous token, token) pair of ``ids (B, L)`` into ``[1, buckets)``; 0 where there is none."""
     prev = torch.nn.functional.pad(ids[:, :-1], (1, 0), value=PAD_ID)
     hashed = (prev * BIGRAM_PRIME + ids) % (buckets - 1) + 1
     return hashed.masked_fill((prev == PAD_ID) | (ids == PAD_ID), 0)
@@ -78,13 +62,11 @@ def sinusoidal_positions(max_len: int, d_model: int) -> torch.Tensor:
     return table
 
 
-class TransformerClassifier(nn.Module):
-    """``forward(ids (B, L) with PAD_ID padding) -> logits (B, n_classes)``."""
+class TokenEmbedding(nn.Module):
+    """``ids (B, L)`` -> ``(B, L, d_model)``; the variant's naive-Bayes input ``nb (B, L, c)`` is added here."""
 
     def __init__(self, cfg: TransformerConfig, embedding: torch.Tensor | None = None) -> None:
         super().__init__()
-        if cfg.d_model % cfg.n_heads:
-            raise ValueError(f"d_model={cfg.d_model} must be divisible by n_heads={cfg.n_heads}")
         self.cfg = cfg
         self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model, padding_idx=PAD_ID)
         if embedding is not None:
@@ -93,15 +75,40 @@ class TransformerClassifier(nn.Module):
                                  f"expected {(cfg.vocab_size, cfg.d_model)}")
             with torch.no_grad():
                 self.embed.weight.copy_(embedding)
-        self.bigrams = (nn.Embedding(cfg.bigram_buckets, cfg.d_model, padding_idx=0)
-                        if cfg.bigram_buckets else None)
+        self.bigrams = nn.Embedding(cfg.bigram_buckets, cfg.d_model, padding_idx=0) if cfg.bigram_buckets else None
         if self.bigrams is not None:
-            nn.init.normal_(self.bigrams.weight, std=0.1)  # a small correction on top of the word vector
+            nn.init.normal_(self.bigrams.weight, std=0.1)  # a small correction on top of the word vectors
             with torch.no_grad():
                 self.bigrams.weight[0] = 0.0
         self.nb_proj = nn.Linear(cfg.nb_channels, cfg.d_model) if cfg.nb_channels else None
         self.register_buffer("positions", sinusoidal_positions(cfg.max_len, cfg.d_model), persistent=False)
-        self.emb_drop = nn.Dropout(cfg.emb_dropout)
+        self.drop = nn.Dropout(cfg.emb_dropout)
+
+    def forward(self, ids: torch.Tensor, nb: torch.Tensor | None = None) -> torch.Tensor:
+        pad = ids == PAD_ID
+        if self.training and self.cfg.word_dropout > 0:
+            drop = torch.rand(ids.shape, device=ids.device) < self.cfg.word_dropout
+            ids = ids.masked_fill(drop & ~pad, UNK_ID)
+        x = self.embed(ids) + self.positions[: ids.shape[1]]
+        if self.bigrams is not None:
+            x = x + self.bigrams(bigram_ids(ids, self.cfg.bigram_buckets))
+        if self.nb_proj is not None:
+            if nb is None or nb.shape != (*ids.shape, self.cfg.nb_channels):
+                got = None if nb is None else tuple(nb.shape)
+                raise ValueError(f"nb must be {(*ids.shape, self.cfg.nb_channels)}, got {got}")
+            x = x + self.nb_proj(nb)
+        return self.drop(x)
+
+
+class TransformerClassifier(nn.Module):
+    """``forward(ids (B, L) with PAD_ID padding[, nb]) -> logits (B, n_classes)``."""
+
+    def __init__(self, cfg: TransformerConfig, embedding: torch.Tensor | None = None) -> None:
+        super().__init__()
+        if cfg.d_model % cfg.n_heads:
+            raise ValueError(f"d_model={cfg.d_model} must be divisible by n_heads={cfg.n_heads}")
+        self.cfg = cfg
+        self.tokens = TokenEmbedding(cfg, embedding)
         enc_layer = nn.TransformerEncoderLayer(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout,
                                                batch_first=True, norm_first=True)
         enc_layer.self_attn.dropout = cfg.attn_dropout  # copied into each of the N layers below
@@ -118,29 +125,17 @@ class TransformerClassifier(nn.Module):
         self.head = nn.Linear(cfg.d_model * (2 if cfg.mean_pool else 1), cfg.n_classes)
 
     def forward(self, ids: torch.Tensor, nb: torch.Tensor | None = None) -> torch.Tensor:
-        """``ids (B, L)`` padded with ``PAD_ID`` [and ``nb (B, L, nb_channels)``] -> logits ``(B, n_classes)``."""
         if ids.ndim != 2:
             raise ValueError(f"ids must be (batch, length), got shape {tuple(ids.shape)}")
-        batch, length = ids.shape
-        if length > self.cfg.max_len:
-            raise ValueError(f"sequence length {length} exceeds max_len={self.cfg.max_len}; truncate first")
-        if (nb is None) != (self.nb_proj is None):
-            raise ValueError(f"this model takes {'a' if self.nb_proj is not None else 'no'} naive-Bayes input "
-                             f"(nb_channels={self.cfg.nb_channels})")
+        if ids.shape[1] > self.cfg.max_len:
+            raise ValueError(f"sequence length {ids.shape[1]} exceeds max_len={self.cfg.max_len}; truncate first")
+        if (nb is None) != (self.tokens.nb_proj is None):
+            raise ValueError(f"this model takes {'a' if self.tokens.nb_proj is not None else 'no'} naive-Bayes "
+                             f"input (nb_channels={self.cfg.nb_channels})")
         pad = ids == PAD_ID  # True = ignore, as nn.MultiheadAttention expects
-        if self.training and self.cfg.word_dropout > 0:
-            drop = torch.rand(ids.shape, device=ids.device) < self.cfg.word_dropout
-            ids = ids.masked_fill(drop & ~pad, UNK_ID)
-        x = self.embed(ids) + self.positions[:length]  # unit-scale embeddings, so no sqrt(d) factor
-        if self.bigrams is not None:
-            x = x + self.bigrams(bigram_ids(ids, self.cfg.bigram_buckets))
-        if self.nb_proj is not None:
-            if nb.shape != (batch, length, self.cfg.nb_channels):
-                raise ValueError(f"nb must be {(batch, length, self.cfg.nb_channels)}, got {tuple(nb.shape)}")
-            x = x + self.nb_proj(nb)
-        memory = self.encoder(self.emb_drop(x), src_key_padding_mask=pad)
-        q = self.queries.expand(batch, -1, -1)
-        out = self.decoder(q, memory, tgt_mask=self.causal_mask, tgt_is_causal=True,
+        memory = self.encoder(self.tokens(ids, nb), src_key_padding_mask=pad)
+        queries = self.queries.expand(ids.shape[0], -1, -1)
+        out = self.decoder(queries, memory, tgt_mask=self.causal_mask, tgt_is_causal=True,
                            memory_key_padding_mask=pad)[:, -1]
         if self.cfg.mean_pool:
             keep = (~pad).unsqueeze(-1).to(memory.dtype)

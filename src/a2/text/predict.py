@@ -32,7 +32,7 @@ from a2.runtime import weights_path
 from a2.text.imdb import LABELS
 from a2.text.models import TransformerClassifier, TransformerConfig
 from a2.text.nb_features import NBRatios
-from a2.text.preprocess import BucketBatches, TextConfig, Vocab, encode, tokenize
+from a2.text.preprocess import BucketBatches, TextConfig, Vocab, encode, stop_words, tokenize
 
 OOV_WARNING = 0.3  # English reviews have a few % unknown tokens; above 30 % the text is probably not English
 DEFAULT_THRESHOLD = 0.5
@@ -54,16 +54,20 @@ def predict_proba(model: nn.Module, seqs: Sequence[np.ndarray], features: Sequen
     return out
 
 
-def bundle(model: TransformerClassifier, vocab: Vocab, text_cfg: TextConfig, head_frac: float,
-           **extra: Any) -> dict[str, Any]:
+def bundle(model: TransformerClassifier, vocab: Vocab, text_cfg: TextConfig, head_frac: float, *,
+           model_name: str = "Part IV Transformer", **extra: Any) -> dict[str, Any]:
     """What ``weights/part_4_transformer.pt`` holds: tensors and plain values only (weights_only).
 
-    Pass ``threshold=<float>`` (the decision threshold on P(pos), chosen on validation) in ``extra``,
-    and ``nb_ratios={"unigram": tensor, "bigram": tensor}`` for a model with a naive-Bayes channel.
+    Everything prediction needs travels inside: the model's name and inputs, the vocabulary, the
+    tokenizer settings and the stop-word list itself (so no NLTK data is needed to predict). Pass
+    ``threshold=<float>`` (the decision threshold on P(pos), chosen on validation) in ``extra``, and
+    ``nb_ratios={"unigram": tensor, "bigram": tensor}`` for a model with a naive-Bayes channel.
     """
+    stops = stop_words(text_cfg.keep_negations, text_cfg.keep_contrast) if text_cfg.remove_stop_words else ()
     return {"state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "config": model.cfg.to_dict(), "vocab": list(vocab.itos), "text_config": asdict(text_cfg),
-            "head_frac": head_frac, "labels": list(LABELS), **extra}
+            "stop_words": sorted(stops), "model_name": model_name, "head_frac": head_frac, "labels": list(LABELS),
+            **extra}
 
 
 def read_bundle(path: str | Path) -> dict[str, Any]:
@@ -72,7 +76,8 @@ def read_bundle(path: str | Path) -> dict[str, Any]:
     if not path.exists():
         raise WeightsError(f"no weights at {path}", _FIX)
     if not path.is_file():
-        raise WeightsError(f"{path} is a folder, not a weights file", _FIX)
+        kind = "a folder" if path.is_dir() else "not a regular file (a device, pipe or socket)"
+        raise WeightsError(f"{path} is {kind}, not a weights file", _FIX)
     if path.stat().st_size == 0:
         raise WeightsError(f"{path} is empty (0 bytes)", _FIX)
     try:
@@ -129,6 +134,8 @@ class Predictor:
     threshold: float = DEFAULT_THRESHOLD  # on P(pos); stored in the weights file
     threshold_stored: bool = True  # False: the file had no threshold and DEFAULT_THRESHOLD is used
     nb: NBRatios | None = None  # naive-Bayes ratios, for a model with an NB input channel
+    stops: frozenset[str] | None = None  # the stop words stored in the file (None: read NLTK's list)
+    model_name: str = "Part IV Transformer"  # what the file says it holds
 
     @classmethod
     def load(cls, path: str | Path) -> Predictor:
@@ -144,14 +151,14 @@ class Predictor:
         if len(vocab) != cfg.vocab_size:
             raise WeightsError(f"{path}: the vocabulary has {len(vocab)} tokens but the model expects "
                                f"{cfg.vocab_size} (config vocab_size); the file is damaged or mixed up", _FIX)
-        embed = data["state_dict"].get("embed.weight") if isinstance(data["state_dict"], dict) else None
+        embed = data["state_dict"].get("tokens.embed.weight") if isinstance(data["state_dict"], dict) else None
         if embed is None or embed.shape[0] != len(vocab):
             rows = "no embedding table" if embed is None else f"an embedding table of {embed.shape[0]} rows"
             raise WeightsError(f"{path}: the vocabulary has {len(vocab)} tokens but the weights hold {rows}", _FIX)
-        model = TransformerClassifier(cfg)
         try:
+            model = TransformerClassifier(cfg)
             model.load_state_dict(data["state_dict"])
-        except (RuntimeError, TypeError) as err:
+        except (RuntimeError, TypeError, ValueError) as err:
             first = str(err).strip().splitlines()[0]
             raise WeightsError(f"{path}: the weights do not fit the model its config describes ({first})",
                                _FIX) from None
@@ -160,12 +167,21 @@ class Predictor:
         if not isinstance(head_frac, (int, float)) or not 0 <= head_frac <= 1:
             raise WeightsError(f"{path}: 'head_frac' is {head_frac!r}, not a fraction in [0, 1]", _FIX)
         threshold = _threshold(data, path)
+        stops, name = data.get("stop_words"), data.get("model_name", "Part IV Transformer (file without a name)")
+        if stops is not None and (not isinstance(stops, list) or not all(isinstance(w, str) for w in stops)):
+            raise WeightsError(f"{path}: 'stop_words' is not a list of words", _FIX)
+        if not isinstance(name, str):
+            raise WeightsError(f"{path}: 'model_name' is {name!r}, not text", _FIX)
         return cls(model, vocab, text_cfg, float(head_frac), DEFAULT_THRESHOLD if threshold is None else threshold,
-                   threshold is not None, _nb_ratios(data, cfg, path))
+                   threshold is not None, _nb_ratios(data, cfg, path), None if stops is None else frozenset(stops),
+                   name)
 
     def predict(self, texts: Sequence[str], batch_size: int = 256) -> list[dict[str, Any]]:
         """One result per text: label (None for an empty text), P(pos), tokens, OOV rate and notes."""
-        tokens = [tokenize(t, self.text_cfg) if t.strip() else [] for t in texts]
+        if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+            raise DataError("predict takes a list of reviews (strings)",
+                            'pass [review, ...]; for one review call the predictor: predictor("A wonderful film.")')
+        tokens = [tokenize(t, self.text_cfg, self.stops) if t.strip() else [] for t in texts]
         max_len = self.model.cfg.max_len
         filled = [i for i, t in enumerate(texts) if t.strip()]
         p_pos = np.full(len(texts), np.nan)
@@ -173,6 +189,9 @@ class Predictor:
             seqs = encode([tokens[i] for i in filled], self.vocab, max_len, self.head_frac)
             feats = [self.nb.features(s) for s in seqs] if self.nb is not None else None
             p_pos[filled] = predict_proba(self.model, seqs, feats, batch_size)
+            if not np.isfinite(p_pos[filled]).all():
+                raise WeightsError("the model gave a probability that is not a number (NaN or infinite): "
+                                   "its weights are damaged", _FIX)
         out = []
         for text, toks, p in zip(texts, tokens, p_pos, strict=True):
             if not text.strip():
@@ -196,7 +215,10 @@ class Predictor:
 
     def __call__(self, text: str) -> dict[str, Any]:
         """Label, its probability and notes; raises :class:`DataError` (a ``ValueError``) for empty input."""
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str):
+            raise DataError(f"a review must be text, got {type(text).__name__}",
+                            'pass a string, e.g. predictor("A wonderful film.")')
+        if not text.strip():
             raise DataError("the review is empty or only whitespace",
                             'pass some text, e.g. python -m a2.text.predict "A wonderful film."')
         return self.predict([text])[0]
@@ -206,12 +228,15 @@ def read_lines(source: str) -> list[str]:
     """Reviews, one per line, from a file or ``-`` (stdin); :class:`DataError` names the file and line."""
     name = "stdin" if source == "-" else source
     if source == "-":
+        if sys.stdin is None or sys.stdin.closed:
+            raise DataError("stdin is closed, so there are no reviews to read", "pipe reviews in, or use --file PATH")
         raw = sys.stdin.buffer.read()
     else:
         path = Path(source)
         if not path.is_file():
-            raise DataError(f"{path} {'is a folder' if path.is_dir() else 'does not exist'}",
-                            "pass a text file with one review per line, or - to read stdin")
+            kind = ("is a folder" if path.is_dir() else "is not a regular file (a device, pipe or socket)"
+                    if path.exists() else "does not exist")
+            raise DataError(f"{path} {kind}", "pass a text file with one review per line, or - to read stdin")
         try:
             raw = path.read_bytes()
         except OSError as err:
@@ -263,6 +288,7 @@ def _main(argv: Sequence[str] | None) -> int:
             from None
     if not predictor.threshold_stored:
         print(f"note: {weights} stores no decision threshold; using {DEFAULT_THRESHOLD}", file=sys.stderr)
+    print(f"model: {predictor.model_name} ({weights})", file=sys.stderr if texts is not None else sys.stdout)
     if texts is not None:
         for result in results:
             print(tsv_line(result))

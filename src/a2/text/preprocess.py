@@ -158,10 +158,15 @@ class TextConfig:
     keep_contrast: bool = False  # keep "but", "very", "too", "only", "more", "most", ...
 
 
-def tokenize(text: str, cfg: TextConfig = TextConfig()) -> list[str]:
-    """Clean, tokenise with NLTK, drop stop words and any punctuation left over."""
+def tokenize(text: str, cfg: TextConfig = TextConfig(), stops: frozenset[str] | None = None) -> list[str]:
+    """Clean, tokenise with NLTK, drop stop words and any punctuation left over.
+
+    ``stops`` overrides the stop-word list that ``cfg`` would read from NLTK's data (a weights file
+    carries its own list, so that prediction needs no NLTK data).
+    """
     tokens = _tokenizer(cfg.tokenizer)(clean(text))
-    stops = stop_words(cfg.keep_negations, cfg.keep_contrast) if cfg.remove_stop_words else frozenset()
+    if stops is None:
+        stops = stop_words(cfg.keep_negations, cfg.keep_contrast) if cfg.remove_stop_words else frozenset()
     return [t for t in tokens if t not in stops and (t[0].isalnum() or any(c.isalnum() for c in t))]
 
 
