@@ -49,7 +49,7 @@ def test_every_reference_is_a_published_figure_with_its_source():
         for ref in row.references:
             assert id(ref) in published and ref.source and str(ref) == f"{ref.shown} — {ref.source}"
     part4 = results_table({"part_4": {"test": {"accuracy": 0.9}, "git_commit": "abc1234"}})
-    assert (f"| IV transformer | test accuracy | 90.00% | {references.NBSVM_IMDB}; "
+    assert (f"| IV transformer | Transformer (tokens only): test accuracy | 90.00% | {references.NBSVM_IMDB}; "
             f"{references.KERAS_TRANSFORMER_IMDB} | abc1234 |") in part4
 
 
