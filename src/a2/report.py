@@ -545,7 +545,10 @@ def _part2_models(r: Mapping[str, Any]) -> list[str]:
     models, best = value(r, P2, "models"), value(r, P2, "best_model")
     return [_row(tex_escape(n) + (r"$^\star$" if n == best else ""), integer(m["params"]), integer(m["epochs"]),
                  integer(m["best_epoch"]), pct(m["val_accuracy"]), f"{m['val_f1']:.3f}", f"{m['val_event_f1']:.3f}",
-                 f"{m['selection_loss']:.4f}", f"{m['train_time_s']:.1f}") for n, m in models.items()]  # fmt: skip
+                 f"{m['selection_loss']:.4f}", f"{m['train_time_s']:.1f}") for n, m in models.items()] + [
+        _row("mean-level reference", "--", "--", "--", pct(ref["val_accuracy"]), f"{ref['val_f1']:.3f}",
+             f"{ref['val_event_f1']:.3f}", f"{ref['selection_loss']:.4f}", "--")
+        for ref in [value(r, P2, "reference_val")]]  # fmt: skip
 
 
 def _part2_multi(r: Mapping[str, Any]) -> list[str]:
