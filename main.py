@@ -27,7 +27,6 @@ import errno
 import hashlib
 import logging
 import os
-import re
 import shutil
 import signal
 import sys
@@ -373,19 +372,8 @@ def table(folder: Path, partial: bool = False) -> str:
 
 def update_readme(text_table: str, readme: Path | None = None) -> bool:
     """Replace the block between the README's result markers with ``text_table`` (atomically); True if changed."""
-    readme = ROOT / "README.md" if readme is None else readme
-    try:
-        text = readme.read_text(encoding="utf-8")
-    except OSError as err:
-        raise DataError(f"cannot read {readme}: {err.strerror}", "restore it with git checkout -- README.md") from None
-    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.S)
-    if not pattern.search(text):
-        raise DataError(f"{readme} lacks the {README_START} ... {README_END} markers",
-                        "put them back around the results table (see git diff README.md)")
-    new = pattern.sub(lambda _: f"{README_START}\n{text_table}\n{README_END}", text)
-    if new != text:
-        io.write_text(readme, new)
-    return new != text
+    return io.replace_marked_block(ROOT / "README.md" if readme is None else readme, README_START, README_END,
+                                   text_table, "results table")
 
 
 def export_html(notebooks: Mapping[str, Path], folder: Path) -> None:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -137,6 +138,26 @@ def write_json(path: str | os.PathLike[str], payload: Any) -> Path:
     except ResultsError as err:
         raise ResultsError(f"{path}: {err.what}", err.fix) from None
     return write_text(path, json.dumps(plain, indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def replace_marked_block(path: str | os.PathLike[str], start: str, end: str, text: str, what: str) -> bool:
+    """Replace what lies between the ``start`` and ``end`` markers of a text file (atomically); True if it changed.
+
+    The README's generated tables live between such markers, so regenerating one never touches the prose.
+    """
+    path = Path(path)
+    try:
+        old = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise DataError(f"cannot read {path}: {err.strerror}", f"restore it with git checkout -- {path.name}") from None
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    if not pattern.search(old):
+        raise DataError(f"{path} lacks the {start} ... {end} markers",
+                        f"put them back around the {what} (see git diff {path.name})")
+    new = pattern.sub(lambda _: f"{start}\n{text}\n{end}", old)
+    if new != old:
+        write_text(path, new)
+    return new != old
 
 
 def not_a_file(path: str | os.PathLike[str]) -> str | None:

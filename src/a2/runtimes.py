@@ -9,14 +9,12 @@ a CPU time from a GPU one.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from a2 import io
-from a2.errors import DataError
 from a2.results import load_all_results, lookup
 
 # notebook (relative to the repository) -> its results file stem
@@ -90,18 +88,7 @@ def runtime_table(results: Mapping[str, Mapping[str, Any]], notebook_root: Path)
 
 def update_readme(text: str, readme: Path) -> bool:
     """Replace the README's runtime block with ``text`` (atomically); True if it changed."""
-    try:
-        old = readme.read_text(encoding="utf-8")
-    except OSError as err:
-        raise DataError(f"cannot read {readme}: {err.strerror}", "restore it with git checkout -- README.md") from None
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    if not pattern.search(old):
-        raise DataError(f"{readme} lacks the {START} ... {END} markers",
-                        "put them back around the run-time table (see git diff README.md)")
-    new = pattern.sub(lambda _: f"{START}\n{text}\n{END}", old)
-    if new != old:
-        io.write_text(readme, new)
-    return new != old
+    return io.replace_marked_block(readme, START, END, text, "run-time table")
 
 
 def refresh_readme(root: Path) -> bool:
