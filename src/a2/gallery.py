@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from a2 import cli, io, report, report_inputs, runtime
-from a2.results import load_all_results
+from a2.results import flatten, load_all_results
 from a2.results_table import results_table
 from a2.runtimes import runtime_table
 
@@ -53,21 +53,9 @@ def markdown_table_html(markdown: str) -> str:
     return "\n".join(out + ["</table>"])
 
 
-def _scalars(payload: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Every number and short string of a results file, keyed by its dotted path (lists are summarised)."""
-    out: dict[str, Any] = {}
-    for key, value in payload.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(_scalars(value, path + "."))
-        elif isinstance(value, list):
-            out[path] = f"[{len(value)} entries]"
-        else:
-            out[path] = value
-    return out
-
-
 def _value(value: Any) -> str:
+    if isinstance(value, list):  # per-epoch histories and the like: their length says enough here
+        return f"[{len(value)} entries]"
     if isinstance(value, float):
         return f"{value:.4g}" if math.isfinite(value) else str(value)
     return str(value)
@@ -78,7 +66,7 @@ def results_details(results: Mapping[str, Mapping[str, Any]]) -> str:
     parts = []
     for stem, payload in results.items():
         rows = "\n".join(f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(_value(v))}</td></tr>"
-                         for k, v in _scalars(payload).items())
+                         for k, v in flatten(payload).items())
         parts.append(f"<details><summary><code>results/{html.escape(stem)}.json</code></summary>\n"
                      f"<table><tr><th>key</th><th>value</th></tr>\n{rows}\n</table></details>")
     return "\n".join(parts)

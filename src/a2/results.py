@@ -68,3 +68,15 @@ def lookup(payload: Any, dotted: str, default: Any = _REQUIRED) -> Any:
         else:
             return default
     return node
+
+
+def flatten(payload: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Every leaf of a results file keyed by its dotted path (``test.accuracy``); lists stay whole."""
+    out: dict[str, Any] = {}
+    for key, value in payload.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, path + "."))
+        else:
+            out[path] = value
+    return out

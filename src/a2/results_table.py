@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from a2.references import ASSIGNMENT_MINIMUM_ACCURACY, KERAS_TRANSFORMER_IMDB, NAB_HTM, NBSVM_IMDB, Reference
-from a2.results import ResultsError, load_all_results
+from a2.results import ResultsError, flatten, load_all_results
 from a2.vision.models import stored_label
 
 
@@ -230,18 +230,7 @@ def summarise(results: Mapping[str, Mapping[str, Any]]) -> Iterable[str]:
     """One line per results file: its first numbers, for ``main.py``'s closing summary."""
     for stem, payload in results.items():
         numbers = {
-            k: v for k, v in _flatten(payload).items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+            k: v for k, v in flatten(payload).items() if isinstance(v, (int, float)) and not isinstance(v, bool)
         }
         shown = ", ".join(f"{k}={v:.4g}" for k, v in list(numbers.items())[:12])
         yield f"{stem}: {shown}"
-
-
-def _flatten(payload: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in payload.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, Mapping):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
