@@ -254,11 +254,10 @@ def new_staging(root: Path) -> tuple[Path, dict[Path, tuple[int, int]]]:
     """A fresh staging folder under ``build/run/`` holding copies of ``root``'s results and weights, and its
     snapshot (so that what the run wrote can be told from what was seeded).
 
-    Called under :func:`exclusive`: the staging folders that failed or interrupted runs into ``root`` left
-    behind (kept for their tracebacks until now) are removed first, so they never pile up.
+    Called under :func:`exclusive`. The staging folders of earlier failed or interrupted runs are kept: one
+    may hold a whole run that only its final check refused, which the user can still inspect or move into
+    place by hand (``make clean`` removes them).
     """
-    for old in SCRATCH.glob(f"{_key(root)}-*"):
-        shutil.rmtree(old, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{_key(root)}-{time.strftime('%Y%m%d-%H%M%S')}-",
                                     dir=io.ensure_dir(SCRATCH)))
     for sub in SEEDED:
