@@ -100,15 +100,20 @@ def _inputs(windows: torch.Tensor, cfg: DetectorConfig) -> torch.Tensor:
     return x
 
 
+# The detector's autoencoders have a few thousand weights and train on one file's rows at a time: on a CPU
+# the casts of mixed precision cost more than they save, so they train in float32 on the CPU everywhere.
+ARITHMETIC, DEVICE = "fp32", "cpu"
+
+
 def _train(model: nn.Module, z: np.ndarray, cfg: DetectorConfig, epochs: int, seed: int) -> None:
     """Fit ``model`` to every sliding window of ``z`` (shuffled once, seeded); the target is always unmasked."""
     train = torch.from_numpy(sliding_windows(z, cfg.window).copy()).unsqueeze(-1)
     perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
     batches = [(_inputs(b, cfg), b) for b in (train[perm[i : i + cfg.batch_size]]
                                               for i in range(0, len(train), cfg.batch_size))]
-    fit(model, batches, loss_fn=nn.functional.mse_loss, device="cpu",
+    fit(model, batches, loss_fn=nn.functional.mse_loss, device=DEVICE,
         config=TrainConfig(epochs=epochs, lr=cfg.lr, monitor="train_loss", progress=False,
-                           arithmetic="fp32", grad_clip=1.0))
+                           arithmetic=ARITHMETIC, grad_clip=1.0))
     model.eval()
 
 
