@@ -24,12 +24,12 @@ def test_comparison_rows_give_difference_interval_p_and_verdict():
 
 @pytest.mark.parametrize("seeds", [{"42": 0.90, "43": 0.91}, [{"test_accuracy": 0.90}, {"test_accuracy": 0.91}]])
 def test_seed_summary_reads_a_mapping_or_records(seeds):
-    assert report._seed_summary(seeds) == r"90.50\%~$\pm$~0.71\% over 2 seeds"
+    assert report._seed_summary(seeds) == (r"Trained at the full budget with 2 seeds, the token-only model "
+                                           r"reaches a test accuracy of 90.50\%~$\pm$~0.71\%.")
 
 
-def test_seed_summary_of_nothing_is_a_missing_key():
-    with pytest.raises(report.MissingKey):
-        report._seed_summary({})
+def test_seed_summary_of_nothing_says_a_single_seed_was_run():
+    assert report._seed_summary({}).startswith("A single full-budget seed was trained")
 
 
 def test_split_shares_round_to_percent():
