@@ -225,17 +225,6 @@ def _seed_stat(stat: Callable[[list[float]], float], key: str = "val_accuracy") 
     return lambda seeds: pct(stat([s[key] for s in seeds])) if len(seeds) > 1 or stat is statistics.mean else "--"
 
 
-def _margin_against_noise(model: float, baseline: float, seeds: list) -> str:
-    """The test margin over a baseline, read against twice the seed-to-seed spread of validation accuracy."""
-    margin = 100 * abs(model - baseline)
-    if len(seeds) < 2:
-        return f"by {margin:.2f} points; no seed spread was measured to judge it"
-    noise = 200 * statistics.stdev(s["val_accuracy"] for s in seeds)
-    where = "inside" if margin < noise else "beyond"
-    level = ", so the two are level" if margin < noise else ""
-    return f"by {margin:.2f} points, {where} twice the seed-to-seed spread of the study ({noise:.2f} points){level}"
-
-
 def _vit_extras(config: Mapping[str, Any]) -> str:
     """The small-data changes the trained ViT uses, in words (from its config)."""
     options = (("stem", "conv", "a convolutional stem"), ("lsa", True, "locality self-attention"))
@@ -496,8 +485,6 @@ SPEC: tuple[Value, ...] = (
     V("pIVbaseName", P4, "baseline.name", "text"),
     V("pIVbaseAccuracy", P4, "baseline.test_accuracy", "pct"),
     V("pIVbaseFeatures", P4, "baseline.features", "int"),
-    V("pIVversusBase", P4, ("test.accuracy", "baseline.test_accuracy"), _versus("pct")),
-    V("pIVbaseMargin", P4, ("test.accuracy", "baseline.test_accuracy", "seeds"), _margin_against_noise),
     V("pIVversusNBSVM", P4, ("test.accuracy",), lambda a: compare(a, NBSVM_IMDB.value, FORMATS["pct"])),
     V("pIVstudyReviews", P4, "study.budget.train_reviews", "int"),
     V("pIVseedN", P4, "seeds", "count"),
