@@ -19,7 +19,7 @@ import pandas as pd
 
 from a2.anomaly.errors import NABFormatError
 from a2.datasets import check_nab_profiles, check_nab_windows, locate, nab_files, read_dataset_json
-from a2.errors import DataError
+from a2.errors import A2Error, DataError
 
 
 class NABSeriesNotFound(NABFormatError, FileNotFoundError):
@@ -50,19 +50,29 @@ def _series_path(name: str | os.PathLike[str], root: str | os.PathLike[str] | No
     return full
 
 
-def load_series(name: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Read one series as ``timestamp`` (datetime64) and ``value`` (float) columns, validated."""
-    path = _series_path(name, root)
+def read_csv_columns(path: str | os.PathLike[str], columns: Sequence[str], error: type[A2Error],
+                     fix: str) -> pd.DataFrame:
+    """A CSV holding at least ``columns``; ``error(what, fix)`` naming the file if it is unreadable or lacks one.
+
+    Both CSVs of the benchmark go through it: a corpus series here, a detector's results in the scorer.
+    """
     try:
         df = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise NABFormatError(f"{path}: not a readable CSV ({' '.join(str(err).split())[:200]})",
-                             "restore the corpus file; expected 'timestamp,value' rows") from None
-    missing = {"timestamp", "value"} - set(df.columns)
-    if not missing and df.empty:
-        raise NABFormatError(f"{path} has a header but no rows", "restore the corpus file")
+        raise error(f"{path}: not a readable CSV ({' '.join(str(err).split())[:200]})", fix) from None
+    missing = set(columns) - set(df.columns)
     if missing:
-        raise NABFormatError(f"{path}: missing column(s) {sorted(missing)}", "expected a 'timestamp,value' header")
+        raise error(f"{path}: missing column(s) {sorted(missing)}", fix)
+    return df
+
+
+def load_series(name: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Read one series as ``timestamp`` (datetime64) and ``value`` (float) columns, validated."""
+    path = _series_path(name, root)
+    df = read_csv_columns(path, ("timestamp", "value"), NABFormatError,
+                          "restore the corpus file; expected a 'timestamp,value' header")
+    if df.empty:
+        raise NABFormatError(f"{path} has a header but no rows", "restore the corpus file")
     try:
         ts = pd.to_datetime(df["timestamp"], format="%Y-%m-%d %H:%M:%S")
     except (ValueError, TypeError) as err:

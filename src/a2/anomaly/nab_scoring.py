@@ -397,14 +397,8 @@ def read_results(results_dir: str | os.PathLike[str], root: str | os.PathLike[st
         if not path.is_file():
             raise NABScoreError(f"{path} is missing", "RESULTS_DIR must hold one file per corpus file, named "
                                 f"<category>/<detector>_<name>.csv with detector = folder name {detector!r}")
-        try:
-            df = pd.read_csv(path)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-            raise NABScoreError(f"{path}: not a readable CSV ({' '.join(str(err).split())[:200]})",
-                                "need timestamp,anomaly_score columns") from None
-        missing = {"timestamp", "anomaly_score"} - set(df.columns)
-        if missing:
-            raise NABScoreError(f"{path}: missing column(s) {sorted(missing)}", "expected timestamp,anomaly_score")
+        df = corpus.read_csv_columns(path, ("timestamp", "anomaly_score"), NABScoreError,
+                                     "expected timestamp,anomaly_score columns")
         ts = pd.to_datetime(df["timestamp"], errors="coerce")
         if ts.isna().any():
             i = int(np.flatnonzero(ts.isna())[0])

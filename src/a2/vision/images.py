@@ -23,11 +23,11 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 from torch import nn
-from tqdm.auto import tqdm
 
 from a2.datasets import locate
 from a2.errors import DataError
 from a2.io import atomic_write
+from a2.progress import progress
 from a2.runtime import cache_dir as cache_root
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -162,7 +162,7 @@ def load_folder(root: str | Path, classes: Sequence[str] = DEFAULT_CLASSES, *, s
         images, labels = torch.from_numpy(cached[0]), torch.from_numpy(cached[1])
     else:
         arrays = [decode(path, raw, size) for (path, _), raw in
-                  zip(tqdm(items, desc=f"decode {root.name}", leave=False), raws, strict=True)]
+                  zip(progress(items, desc=f"decode {root.name}", inner=True), raws, strict=True)]
         images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
         labels = torch.tensor(labels_list, dtype=torch.long)
         if cache is not None:
