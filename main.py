@@ -16,12 +16,16 @@ Other entry points:
   python main.py --table              print the results table (markdown) from results/*.json
   python main.py --update-readme      rewrite the README table from results/*.json
   python main.py --export-html DIR    export every executed notebook to HTML
+  python main.py --only part4 -p SEEDS_FULL=True   a notebook parameter (papermill's -p), repeatable
+  python main.py --only pretrain      the optional encoder pretraining for Part IV (up to 45 min; its
+                                      committed weights are used otherwise)
 The table needs every results file the README shows; ``--partial`` leaves out the rows of a missing one.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import errno
 import hashlib
@@ -63,19 +67,22 @@ from a2.results_table import TABLE_ROWS, results_table, table_lines  # noqa: E40
 NOTEBOOKS: dict[str, str] = {
     "part2": "part_2_autoencoder.ipynb",
     "nab": "nab_benchmark.ipynb",
+    "pretrain": "part_4_pretrain.ipynb",
     "part4": "part_4_transformer.ipynb",
     "vit": "bonus/vit.ipynb",
     "efficientnet": "bonus/efficientnet.ipynb",
 }
+# Run only when named with --only (each has its own budget); a default run uses their committed weights.
+ON_REQUEST: frozenset[str] = frozenset({"pretrain"})
 # Checked (and downloaded if missing) before the first notebook starts, so that a missing dataset
 # fails in a second rather than after an hour of training.
 DATASETS: dict[str, tuple[str, ...]] = {
-    "part2": ("nab",), "nab": ("nab",), "part4": ("imdb", "nltk_data"),
+    "part2": ("nab",), "nab": ("nab",), "pretrain": ("imdb", "nltk_data"), "part4": ("imdb", "nltk_data"),
     "vit": ("cnn_dataset",), "efficientnet": ("cnn_dataset",),
 }
 # The results file each notebook writes (the README table reads them all).
-RESULTS: dict[str, str] = {"part2": "part_2", "nab": "nab", "part4": "part_4", "vit": "bonus",
-                           "efficientnet": "bonus"}
+RESULTS: dict[str, str] = {"part2": "part_2", "nab": "nab", "pretrain": "part_4_pretrain", "part4": "part_4",
+                           "vit": "bonus", "efficientnet": "bonus"}
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 SCRATCH = ROOT / "build" / "run"  # one staging folder per run, and the lock files
 # What a run writes under its output folder (besides the executed notebooks).
@@ -109,8 +116,9 @@ def discover() -> dict[str, Path]:
 
 
 def select(notebooks: dict[str, Path], only: list[str] | None) -> dict[str, Path]:
+    """The notebooks named by ``--only``; without it, every notebook except the ON_REQUEST ones."""
     if not only:
-        return notebooks
+        return {k: p for k, p in notebooks.items() if k not in ON_REQUEST}
     aliases = {**{k: k for k in notebooks}, **{p.stem: k for k, p in notebooks.items()}}
     unknown = [name for name in only if name not in aliases]
     if unknown:
@@ -197,13 +205,13 @@ class NotebookFailed(A2Error):
     """A notebook raised; the message carries the error of the cell and where its traceback is."""
 
 
-def _run_one(pm: Any, path: Path, scratch: Path, fast: bool) -> None:
+def _run_one(pm: Any, path: Path, scratch: Path, fast: bool, params: Mapping[str, Any] | None = None) -> None:
     """papermill into ``scratch``; a failing cell or dead kernel becomes :class:`NotebookFailed`, a Ctrl-C stays one."""
     from nbclient.exceptions import DeadKernelError  # heavy (jupyter), like papermill
 
     rel = path.relative_to(ROOT)
     try:
-        pm.execute_notebook(str(path), str(scratch), parameters={"FAST": fast}, cwd=str(path.parent),
+        pm.execute_notebook(str(path), str(scratch), parameters={"FAST": fast, **(params or {})}, cwd=str(path.parent),
                             kernel_name="python3", progress_bar=sys.stderr.isatty(), extra_arguments=KERNEL_ARGS)
     except DeadKernelError as err:
         raise NotebookFailed(f"the kernel running {rel} died ({' '.join(str(err).split())[:200]})",
@@ -216,6 +224,23 @@ def _run_one(pm: Any, path: Path, scratch: Path, fast: bool) -> None:
         raise NotebookFailed(f"{rel} failed in cell {err.exec_count}: {err.ename}: {evalue}",
                              f"nothing was replaced; the executed copy with the full traceback is "
                              f"{_rel(scratch)}") from None
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["SEEDS_FULL=True", "EPOCHS=4"]`` -> ``{"SEEDS_FULL": True, "EPOCHS": 4}`` (Python literals)."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name.isidentifier():
+            raise A2Error(f"-p {pair!r} is not NAME=VALUE", "write it as -p SEEDS_FULL=True")
+        try:
+            params[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            raise A2Error(f"-p {pair!r}: {text!r} is not a Python literal",
+                          "use True/False, a number or a quoted string, e.g. -p PRECISION='fp32'") from None
+    if "FAST" in params:
+        raise A2Error("-p FAST=... is not a parameter here", "use --fast")
+    return params
 
 
 def _key(root: Path) -> str:
@@ -266,7 +291,8 @@ def new_staging(root: Path) -> tuple[Path, dict[Path, tuple[int, int]]]:
     return staging, _snapshot(staging)
 
 
-def execute(notebooks: Mapping[str, Path], fast: bool, staging: Path) -> dict[str, float]:
+def execute(notebooks: Mapping[str, Path], fast: bool, staging: Path,
+            params: Mapping[str, Any] | None = None) -> dict[str, float]:
     """Run each notebook into ``staging`` (also the kernels' output folder); wall times. Nothing outside
     ``staging`` changes: :func:`commit` moves the outputs into place once every notebook succeeded."""
     import papermill as pm  # heavy (jupyter); only needed when notebooks actually run
@@ -277,9 +303,10 @@ def execute(notebooks: Mapping[str, Path], fast: bool, staging: Path) -> dict[st
         rel = path.relative_to(ROOT)
         scratch = staging / rel
         scratch.parent.mkdir(parents=True, exist_ok=True)
-        print(f"[{i}/{len(notebooks)}] {rel} (FAST={fast})", flush=True)
+        shown = "".join(f", {k}={v!r}" for k, v in (params or {}).items())
+        print(f"[{i}/{len(notebooks)}] {rel} (FAST={fast}{shown})", flush=True)
         start = time.perf_counter()
-        _run_one(pm, path, scratch, fast)
+        _run_one(pm, path, scratch, fast, params)
         timings[key] = time.perf_counter() - start
         print(f"    done in {timings[key]:.0f} s", flush=True)
     return timings
@@ -406,14 +433,15 @@ def _quiet_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def run(notebooks: Mapping[str, Path], fast: bool, root: Path, partial: bool) -> int:
+def run(notebooks: Mapping[str, Path], fast: bool, root: Path, partial: bool,
+        params: Mapping[str, Any] | None = None) -> int:
     """Execute into a fresh staging folder, then commit; a failure or Ctrl-C replaces nothing."""
     preflight(notebooks, root, partial)
     with exclusive(root):
         staging, seeded = new_staging(root)
         previous = signal.signal(signal.SIGINT, _quiet_interrupt)
         try:
-            timings = execute(notebooks, fast, staging)
+            timings = execute(notebooks, fast, staging, params)
             moves = outputs(notebooks, staging, seeded, root)
             for path in notebooks.values():
                 published_paths(staging / path.relative_to(ROOT), staging, root)
@@ -451,6 +479,8 @@ def _main(argv: Sequence[str] | None) -> int:
     parser.add_argument("--update-readme", action="store_true", help="rewrite the README table and exit")
     parser.add_argument("--partial", action="store_true",
                         help="let the table leave out the rows of a missing results file (else an error)")
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a notebook parameter, as papermill's -p (e.g. -p SEEDS_FULL=True); repeatable")
     parser.add_argument("--export-html", type=Path, metavar="DIR", help="export notebooks to HTML and exit")
     args = parser.parse_args(argv)
 
@@ -465,7 +495,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.export_html:
         export_html(notebooks, args.export_html)
         return 0
-    return run(notebooks, args.fast, output_root(args.fast), args.partial)
+    return run(notebooks, args.fast, output_root(args.fast), args.partial, parse_params(args.param))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -35,6 +35,21 @@ def test_select_accepts_keys_and_stems_and_rejects_unknown():
         main.select(notebooks, ["part9"])
 
 
+def test_params_are_python_literals_and_bad_ones_are_one_line_errors():
+    assert main.parse_params(["SEEDS_FULL=True", "EPOCHS=4", "PRECISION='fp32'"]) == {
+        "SEEDS_FULL": True, "EPOCHS": 4, "PRECISION": "fp32"}
+    for bad in (["SEEDS_FULL"], ["1X=2"], ["EPOCHS=four"], ["FAST=True"]):
+        with pytest.raises(A2Error):
+            main.parse_params(bad)
+
+
+def test_on_request_notebooks_run_only_when_named():
+    notebooks = {"part2": ROOT / "part_2_autoencoder.ipynb", "pretrain": ROOT / "part_4_pretrain.ipynb"}
+    assert main.select(notebooks, None) == {"part2": notebooks["part2"]}
+    assert main.select(notebooks, ["pretrain"]) == {"pretrain": notebooks["pretrain"]}
+    assert "pretrain" in main.discover()
+
+
 def test_table_flag_prints(capsys):
     assert main.main(["--table"]) == 0
     assert "| part | measure |" in capsys.readouterr().out

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted([*ROOT.glob("*.ipynb"), *ROOT.glob("bonus/*.ipynb")])
 # The datasets each notebook reads; without them the notebook stops at its first cell that loads data
 DATASETS = {"part_2_autoencoder": ("nab",), "nab_benchmark": ("nab",), "part_4_transformer": ("imdb", "nltk_data"),
+            "part_4_pretrain": ("imdb", "nltk_data"),
             "vit": ("cnn_dataset",), "efficientnet": ("cnn_dataset",)}
 
 

@@ -48,6 +48,9 @@ def test_resolve_arithmetic_follows_force_then_measurement(monkeypatch):
     assert runtime.resolve_arithmetic("cpu", "fp16") == "fp16"
     assert runtime.resolve_arithmetic("cpu", step_seconds={"fp32": 1.0, "bf16": 2.0}) == "fp32"
     assert runtime.resolve_arithmetic("cpu", step_seconds={"fp32": 2.0, "bf16": 1.0}) == "bf16"
+    # within the timing noise fp32, the reference, is kept: a choice that does not flip between runs
+    assert runtime.resolve_arithmetic("cpu", step_seconds={"fp32": 1.0, "bf16": 0.9}) == "fp32"
+    assert runtime.resolve_arithmetic("cpu", step_seconds={"fp32": 1.0, "bf16": 0.8}) == "bf16"
     assert runtime.resolve_arithmetic("cpu") == ("bf16" if runtime.cpu_has_bf16() else "fp32")
     monkeypatch.setenv("A2_PRECISION", "fp32")
     assert runtime.resolve_arithmetic("cpu", step_seconds={"fp32": 2.0, "bf16": 1.0}) == "fp32"

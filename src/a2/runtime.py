@@ -114,14 +114,20 @@ def requested_arithmetic(value: str | None = None) -> str:
     return value
 
 
+MIN_SPEEDUP = 0.15  # a reduced arithmetic must save at least this share of fp32's step time to be chosen
+
+
 def resolve_arithmetic(device: torch.device | str, requested: str | None = "auto",
                        step_seconds: dict[str, float] | None = None) -> str:
     """The arithmetic a model trains in: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
 
     A forced value (argument or ``A2_PRECISION``) is used as is. ``auto`` means: on CUDA, bf16 where the
-    GPU supports it, else fp16 (trained with a loss scaler, see :func:`grad_scaler`); elsewhere the faster
-    of the measured ``step_seconds`` (bf16 can be slower than fp32 even on CPUs that have it), or, with
-    no measurement, bf16 on CPUs with native bf16 and fp32 otherwise.
+    GPU supports it, else fp16 (trained with a loss scaler, see :func:`grad_scaler`); elsewhere the
+    measured ``step_seconds`` decide (bf16 can be slower than fp32 even on CPUs that have it): a reduced
+    arithmetic only when it is at least ``MIN_SPEEDUP`` faster than fp32, the reference. Timings of short
+    steps vary by 10-20% from run to run, and a bare "faster of the two" flipped a model between bf16 and
+    fp32 across two runs of the same notebook on one machine, which changed that model's figures. With
+    no measurement: bf16 on CPUs with native bf16, fp32 otherwise.
     """
     choice = requested_arithmetic(requested)
     if choice != "auto":
@@ -130,7 +136,11 @@ def resolve_arithmetic(device: torch.device | str, requested: str | None = "auto
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     if step_seconds:
-        return min(step_seconds, key=step_seconds.get)
+        fastest = min(step_seconds, key=step_seconds.get)
+        reference = step_seconds.get("fp32")
+        if fastest != "fp32" and reference is not None and step_seconds[fastest] > (1 - MIN_SPEEDUP) * reference:
+            return "fp32"
+        return fastest
     return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
 
 

@@ -21,6 +21,7 @@ from a2.results import load_all_results, lookup
 NOTEBOOK_RESULTS: dict[str, str] = {
     "part_2_autoencoder.ipynb": "part_2",
     "nab_benchmark.ipynb": "nab",
+    "part_4_pretrain.ipynb": "part_4_pretrain",
     "part_4_transformer.ipynb": "part_4",
     "bonus/vit.ipynb": "bonus",
     "bonus/efficientnet.ipynb": "bonus",

@@ -70,33 +70,34 @@ def bundle(model: TransformerClassifier, vocab: Vocab, text_cfg: TextConfig, hea
             **extra}
 
 
-def read_bundle(path: str | Path) -> dict[str, Any]:
+def read_bundle(path: str | Path, required: Sequence[str] = REQUIRED_KEYS, fix: str = _FIX,
+                what: str = "a Part IV Transformer weights file") -> dict[str, Any]:
     """Load a weights file safely (``weights_only``); :class:`WeightsError` for anything unusable."""
     path = Path(path)
     if not path.exists():
-        raise WeightsError(f"no weights at {path}", _FIX)
+        raise WeightsError(f"no weights at {path}", fix)
     if not path.is_file():
         kind = "a folder" if path.is_dir() else "not a regular file (a device, pipe or socket)"
-        raise WeightsError(f"{path} is {kind}, not a weights file", _FIX)
+        raise WeightsError(f"{path} is {kind}, not a weights file", fix)
     if path.stat().st_size == 0:
-        raise WeightsError(f"{path} is empty (0 bytes)", _FIX)
+        raise WeightsError(f"{path} is empty (0 bytes)", fix)
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         if "Unsupported global" not in str(err):  # else: garbage bytes that happen to parse as a pickle
             raise WeightsError(f"{path} is not a readable weights file (truncated, or not made by torch.save)",
-                               _FIX) from None
+                               fix) from None
         raise WeightsError(f"{path} holds Python objects, not only tensors and plain values, so it is not loaded "
-                           f"(weights_only: loading such a file could run code)", _FIX) from None
+                           f"(weights_only: loading such a file could run code)", fix) from None
     except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, AttributeError, KeyError, IndexError,
             TypeError):
         raise WeightsError(f"{path} is not a readable weights file (truncated, or not made by torch.save)",
-                           _FIX) from None
-    if not isinstance(data, dict) or any(k not in data for k in REQUIRED_KEYS):
+                           fix) from None
+    if not isinstance(data, dict) or any(k not in data for k in required):
         have = sorted(data)[:8] if isinstance(data, dict) else type(data).__name__
-        raise WeightsError(f"{path} is not a Part IV Transformer weights file: it lacks "
-                           f"{[k for k in REQUIRED_KEYS if not isinstance(data, dict) or k not in data]} "
-                           f"; it has {have}", _FIX)
+        raise WeightsError(f"{path} is not {what}: it lacks "
+                           f"{[k for k in required if not isinstance(data, dict) or k not in data]} "
+                           f"; it has {have}", fix)
     return data
 
 

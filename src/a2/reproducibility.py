@@ -1,0 +1,104 @@
+"""Run-to-run comparison of two results files: which figures a rerun reproduced, and which moved.
+
+``python -m a2.reproducibility NAME EARLIER LATER [--out results/reproducibility.json]`` compares two
+results payloads of one notebook value by value, leaving out what is expected to change between runs
+(wall times, step timings, throughput, creation time, commit), and records the count of identical
+values and every differing one with both values. The README's "what to expect on your machine"
+section reads the file, so its claims about reproducibility come from two real runs, not from hope.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from a2 import cli, io
+from a2.errors import ResultsError
+
+# Keys (or key endings) that measure the run itself rather than the model: never compared.
+VOLATILE = ("created", "git_commit", "runtime_s", "train_time_s", "train_s", "epoch_s", "step_seconds",
+            "throughput_tokens_per_s", "tokens_per_s", "duration", "seconds", "wall_s", "device", "fit_s",
+            "optional_runtime_s", "time_s", "_s")
+
+
+def flatten(payload: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": [1, 2]}}`` -> ``{"a.b[0]": 1, "a.b[1]": 2}``: one entry per leaf value."""
+    if isinstance(payload, Mapping):
+        out: dict[str, Any] = {}
+        for key, value in payload.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(payload, list):
+        out = {}
+        for i, value in enumerate(payload):
+            out.update(flatten(value, f"{prefix}[{i}]"))
+        return out
+    return {prefix: payload}
+
+
+def volatile(path: str) -> bool:
+    """True for a value that times or stamps the run (see :data:`VOLATILE`)."""
+    leaf = path.rsplit(".", 1)[-1].split("[", 1)[0]
+    return any(leaf == v or (v.startswith("_") and leaf.endswith(v)) for v in VOLATILE) or \
+        any(f".{v}." in f".{path}." for v in ("step_seconds", "timings"))
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return a == b
+
+
+def compare(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> dict[str, Any]:
+    """Counts of compared and identical values, and every differing (or one-sided) value with both sides."""
+    a = {k: v for k, v in flatten(earlier).items() if not volatile(k)}
+    b = {k: v for k, v in flatten(later).items() if not volatile(k)}
+    common = sorted(a.keys() & b.keys())
+    differing = {k: {"earlier": a[k], "later": b[k]} for k in common if not _same(a[k], b[k])}
+    return {"compared": len(common), "identical": len(common) - len(differing), "differing": differing,
+            "only_earlier": sorted(a.keys() - b.keys()), "only_later": sorted(b.keys() - a.keys())}
+
+
+def record(name: str, earlier: Path, later: Path, out: Path, note: str = "") -> dict[str, Any]:
+    """Compare two results files and store the comparison under ``name`` in ``out`` (other entries kept)."""
+    payloads = []
+    for path in (earlier, later):
+        payload = io.read_json(path, allow_nan=True)
+        if not isinstance(payload, dict):
+            raise ResultsError(f"{path} does not hold a results object", "pass two results/*.json files")
+        payloads.append(payload)
+    entry = {"earlier": {"file": str(earlier), "created": payloads[0].get("created"),
+                         "git_commit": payloads[0].get("git_commit")},
+             "later": {"file": str(later), "created": payloads[1].get("created"),
+                       "git_commit": payloads[1].get("git_commit")},
+             "note": note, **compare(*payloads)}
+    existing = io.read_json(out, allow_nan=True) if out.is_file() else {}
+    io.write_json(out, {**existing, name: entry})
+    return entry
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = cli.ArgumentParser(prog="python -m a2.reproducibility", description=__doc__.splitlines()[0])
+    parser.add_argument("name", help="the entry's name, e.g. part_2")
+    parser.add_argument("earlier", type=Path)
+    parser.add_argument("later", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("results/reproducibility.json"))
+    parser.add_argument("--note", default="", help="how the two runs differ (machine, code, settings)")
+    args = parser.parse_args(argv)
+    entry = record(args.name, args.earlier, args.later, args.out, args.note)
+    print(f"{args.name}: {entry['identical']} of {entry['compared']} values identical; "
+          f"{len(entry['differing'])} differ")
+    for key, pair in list(entry["differing"].items())[:20]:
+        print(f"  {key}: {pair['earlier']!r} -> {pair['later']!r}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return cli.run(_main, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
