@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test run fast lint pdf report table export submission clean
+.PHONY: install test run pretrain fast lint pdf report table export submission clean
 
 install: $(STAMP)
 
@@ -20,6 +20,9 @@ test: $(STAMP)  ## run the test suite (unit tests + every notebook in FAST mode)
 
 run: $(STAMP)  ## execute every notebook in place on the real datasets
 	$(PY) main.py
+
+pretrain: $(STAMP)  ## rerun Part IV's optional encoder pretraining (part_4_pretrain.ipynb, about 30 min); then make run
+	$(PY) main.py --only pretrain
 
 fast: $(STAMP)  ## execute every notebook in FAST mode into build/fast (committed outputs untouched)
 	$(PY) main.py --fast

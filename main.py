@@ -58,7 +58,7 @@ if __name__ == "__main__":  # a Ctrl-C while torch and jupyter load is one line 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "src"))  # works before `pip install -e .` too
 
-from a2 import cli, datasets, gallery, io, runtimes  # noqa: E402
+from a2 import cli, datasets, gallery, io, reproducibility, runtimes  # noqa: E402
 from a2.errors import A2Error, DataError, OutputError, ResultsError  # noqa: E402
 from a2.results import load_all_results  # noqa: E402
 from a2.results_table import TABLE_ROWS, results_table, table_lines  # noqa: E402
@@ -466,6 +466,7 @@ def run(notebooks: Mapping[str, Path], fast: bool, root: Path, partial: bool,
     print(f"Every table and figure on one page: {_rel(page)}")
     if root == ROOT:
         runtimes.refresh_readme(ROOT)
+        reproducibility.refresh_readme(ROOT)
         print("README tables refreshed from the new results")
     return 0
 
@@ -489,7 +490,8 @@ def _main(argv: Sequence[str] | None) -> int:
         print(table(ROOT / "results", args.partial))
         return 0
     if args.update_readme:
-        changed = update_readme(table(ROOT / "results", args.partial)) | runtimes.refresh_readme(ROOT)
+        changed = (update_readme(table(ROOT / "results", args.partial)) | runtimes.refresh_readme(ROOT)
+                   | reproducibility.refresh_readme(ROOT))
         print("README updated" if changed else "README already up to date")
         return 0
     if args.export_html:

@@ -182,7 +182,7 @@ def test_fast_run_summary_reads_the_folder_actually_written(fake_repo, monkeypat
     nb = make_notebook(fake_repo / "part_4_transformer.ipynb", "x = 1")
     monkeypatch.setattr(main, "preflight", lambda notebooks, root, partial: None)
 
-    def fake_execute(notebooks, fast, staging):
+    def fake_execute(notebooks, fast, staging, params=None):
         assert fast and staging.parent == fake_repo / "build" / "run"
         (staging / "results").mkdir(parents=True)
         (staging / "results" / "part_4.json").write_text(json.dumps({"test": {"accuracy": 0.8765}}))

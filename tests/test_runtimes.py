@@ -30,6 +30,15 @@ def test_table_reads_runtime_s_then_papermill_and_sums(tmp_path):
     assert "nab_benchmark" not in table  # a notebook that does not exist has no row
 
 
+def test_on_request_notebooks_are_listed_but_not_summed(tmp_path):
+    _notebook(tmp_path / "part_2_autoencoder.ipynb", None)
+    _notebook(tmp_path / "part_4_pretrain.ipynb", None)
+    results = {"part_2": {"runtime_s": 60.0}, "part_4_pretrain": {"runtime_s": 1800.0}}
+    lines = runtimes.runtime_table(results, tmp_path).splitlines()
+    assert any(line.startswith("| `part_4_pretrain.ipynb` (on request, not in `make run`) | 30 min") for line in lines)
+    assert "| **1 min (60 s)** |" in lines[-1] and "without the on-request ones" in lines[-1]
+
+
 def test_readme_block_is_generated():
     text = (REPO_ROOT / "README.md").read_text()
     block = text.split(runtimes.START)[1].split(runtimes.END)[0].strip()

@@ -17,6 +17,7 @@ from typing import Any
 
 from a2 import cli, io
 from a2.errors import ResultsError
+from a2.results import load_all_results
 
 # Keys (or key endings) that measure the run itself rather than the model: never compared.
 VOLATILE = ("created", "git_commit", "runtime_s", "train_time_s", "train_s", "epoch_s", "step_seconds",
@@ -78,6 +79,46 @@ def record(name: str, earlier: Path, later: Path, out: Path, note: str = "") -> 
     existing = io.read_json(out, allow_nan=True) if out.is_file() else {}
     io.write_json(out, {**existing, name: entry})
     return entry
+
+
+START, END = "<!-- reproducibility:start -->", "<!-- reproducibility:end -->"
+SHOWN_FIRST = ("arithmetic", "test", "val_f1", "val_accuracy")  # the differing values a reader wants first
+
+
+def _shown(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def readme_block(results: Mapping[str, Mapping[str, Any]]) -> str:
+    """Markdown bullets for the README: each recorded comparison, and Part IV's fp32/bf16 retraining."""
+    lines = []
+    for name, entry in results.get("reproducibility", {}).items():
+        differing = entry["differing"]
+        first = sorted(differing, key=lambda k: (next((i for i, w in enumerate(SHOWN_FIRST) if w in k),
+                                                       len(SHOWN_FIRST)), k))[:5]
+        examples = ", ".join(f"`{k}` {_shown(differing[k]['earlier'])} → {_shown(differing[k]['later'])}"
+                             for k in first)
+        lines.append(f"- **{name}** ({entry['note']}): {entry['identical']:,} of {entry['compared']:,} recorded values "
+                     f"identical" + (f"; {len(differing)} differ, first {examples}." if differing else
+                                     "; none differs."))
+    check = results.get("part_4", {}).get("arithmetic_check") or {}
+    if check:
+        arithmetics = [a for a in check if a != "comparison"]
+        c = check["comparison"]
+        lines.append("- **Part IV's final model trained once in each arithmetic** (same seed, data and machine; "
+                     "`ARITHMETIC_CHECK = True`): test accuracy "
+                     + ", ".join(f"{check[a]['test_accuracy']:.2%} in {a}" for a in arithmetics)
+                     + f"; {c['a']} − {c['b']} = {100 * c['accuracy_diff']:+.2f} points (95% CI "
+                     f"[{100 * c['ci95'][0]:+.2f}, {100 * c['ci95'][1]:+.2f}], McNemar p = {c['p_value']:.3g}); "
+                     "training speed " + ", ".join(f"{check[a]['tokens_per_s']:,.0f} tokens/s in {a}" for a in arithmetics)
+                     + ".")
+    return "\n".join(lines) or "- No two runs have been compared yet (`python -m a2.reproducibility`)."
+
+
+def refresh_readme(root: Path) -> bool:
+    """Regenerate ``root/README.md``'s reproducibility block from ``root/results``; True if it changed."""
+    return io.replace_marked_block(root / "README.md", START, END, readme_block(load_all_results(root / "results")),
+                                   "reproducibility block")
 
 
 def _main(argv: Sequence[str] | None) -> int:
