@@ -494,8 +494,8 @@ def _main(argv: Sequence[str] | None) -> int:
                    | reproducibility.refresh_readme(ROOT))
         print("README updated" if changed else "README already up to date")
         return 0
-    if args.export_html:
-        export_html(notebooks, args.export_html)
+    if args.export_html:  # every notebook, the on-request ones included, unless --only names some
+        export_html(notebooks if args.only else discover(), args.export_html)
         return 0
     return run(notebooks, args.fast, output_root(args.fast), args.partial, parse_params(args.param))
 

@@ -525,8 +525,8 @@ SPEC: tuple[Value, ...] = (
     V("pIVpretrainGain", P4, "study.effects_points", _pretrain_effect),
     V("pIVpretrainEpochs", P4PRE, "epochs", "int"),
     V("pIVpretrainMinutes", P4PRE, "train_time_s", lambda s: f"{s / 60:.0f}"),
-    V("pIVpretrainBefore", P4PRE, "val_before.mlm_accuracy", "pct1"),
-    V("pIVpretrainAfter", P4PRE, "val_after.mlm_accuracy", "pct1"),
+    V("pIVpretrainBefore", P4PRE, "val_before.mlm_accuracy", "pct"),
+    V("pIVpretrainAfter", P4PRE, "val_after.mlm_accuracy", "pct"),
     # ---- Bonus: ViT and EfficientNet against VGG-13 and ResNet-18 (bonus/*.ipynb)
     V("bonusTrainN", BON, "split.train", "int"),
     V("bonusValN", BON, "split.val", "int"),
