@@ -466,7 +466,7 @@ def run(notebooks: Mapping[str, Path], fast: bool, root: Path, partial: bool,
     print(f"Every table and figure on one page: {_rel(page)}")
     if root == ROOT:
         runtimes.refresh_readme(ROOT)
-        reproducibility.refresh_readme(ROOT)
+        reproducibility.refresh_readme_block(ROOT)
         print("README tables refreshed from the new results")
     return 0
 
@@ -491,7 +491,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return 0
     if args.update_readme:
         changed = (update_readme(table(ROOT / "results", args.partial)) | runtimes.refresh_readme(ROOT)
-                   | reproducibility.refresh_readme(ROOT))
+                   | reproducibility.refresh_readme_block(ROOT))
         print("README updated" if changed else "README already up to date")
         return 0
     if args.export_html:  # every notebook, the on-request ones included, unless --only names some

@@ -10,7 +10,9 @@ import a2
 
 SRC = Path(a2.__file__).resolve().parent
 # ``main`` is every command-line module's entry point: the same idea in each, so it may repeat.
-SHARED_NAMES = {"main"}
+# "bundle": each weights-file module (text.predict, text.encoder_weights) names its own file format
+# so, and callers always write it qualified (predict.bundle, encoder_weights.bundle).
+SHARED_NAMES = {"main", "bundle"}
 
 
 def _module(path: Path) -> str:

@@ -11,7 +11,7 @@ from a2.errors import DataError, ResultsError
 
 
 def test_flatten_names_every_leaf():
-    assert reproducibility.flatten({"a": {"b": [1, {"c": 2}]}, "d": 3}) == {"a.b[0]": 1, "a.b[1].c": 2, "d": 3}
+    assert reproducibility.flat_values({"a": {"b": [1, {"c": 2}]}, "d": 3}) == {"a.b[0]": 1, "a.b[1].c": 2, "d": 3}
 
 
 @pytest.mark.parametrize("path", ["runtime_s", "history[0].epoch_s", "models.dense.train_s", "created",
@@ -28,7 +28,7 @@ def test_model_figures_are_compared(path):
 def test_compare_counts_identical_and_lists_differences():
     earlier = {"test": {"accuracy": 0.9, "f1": float("nan")}, "runtime_s": 10.0, "arithmetic": "bf16", "gone": 1}
     later = {"test": {"accuracy": 0.91, "f1": float("nan")}, "runtime_s": 12.0, "arithmetic": "bf16", "new": 2}
-    result = reproducibility.compare(earlier, later)
+    result = reproducibility.compare_payloads(earlier, later)
     assert (result["compared"], result["identical"]) == (3, 2)  # accuracy, f1 (NaN == NaN), arithmetic
     assert result["differing"] == {"test.accuracy": {"earlier": 0.9, "later": 0.91}}
     assert (result["only_earlier"], result["only_later"]) == (["gone"], ["new"])

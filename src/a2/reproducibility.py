@@ -25,17 +25,17 @@ VOLATILE = ("created", "git_commit", "runtime_s", "train_time_s", "train_s", "ep
             "optional_runtime_s", "time_s", "_s")
 
 
-def flatten(payload: Any, prefix: str = "") -> dict[str, Any]:
+def flat_values(payload: Any, prefix: str = "") -> dict[str, Any]:
     """``{"a": {"b": [1, 2]}}`` -> ``{"a.b[0]": 1, "a.b[1]": 2}``: one entry per leaf value."""
     if isinstance(payload, Mapping):
         out: dict[str, Any] = {}
         for key, value in payload.items():
-            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+            out.update(flat_values(value, f"{prefix}.{key}" if prefix else str(key)))
         return out
     if isinstance(payload, list):
         out = {}
         for i, value in enumerate(payload):
-            out.update(flatten(value, f"{prefix}[{i}]"))
+            out.update(flat_values(value, f"{prefix}[{i}]"))
         return out
     return {prefix: payload}
 
@@ -53,10 +53,10 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def compare(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> dict[str, Any]:
+def compare_payloads(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> dict[str, Any]:
     """Counts of compared and identical values, and every differing (or one-sided) value with both sides."""
-    a = {k: v for k, v in flatten(earlier).items() if not volatile(k)}
-    b = {k: v for k, v in flatten(later).items() if not volatile(k)}
+    a = {k: v for k, v in flat_values(earlier).items() if not volatile(k)}
+    b = {k: v for k, v in flat_values(later).items() if not volatile(k)}
     common = sorted(a.keys() & b.keys())
     differing = {k: {"earlier": a[k], "later": b[k]} for k in common if not _same(a[k], b[k])}
     return {"compared": len(common), "identical": len(common) - len(differing), "differing": differing,
@@ -75,7 +75,7 @@ def record(name: str, earlier: Path, later: Path, out: Path, note: str = "") -> 
                          "git_commit": payloads[0].get("git_commit")},
              "later": {"file": str(later), "created": payloads[1].get("created"),
                        "git_commit": payloads[1].get("git_commit")},
-             "note": note, **compare(*payloads)}
+             "note": note, **compare_payloads(*payloads)}
     existing = io.read_json(out, allow_nan=True) if out.is_file() else {}
     io.write_json(out, {**existing, name: entry})
     return entry
@@ -115,7 +115,7 @@ def readme_block(results: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n".join(lines) or "- No two runs have been compared yet (`python -m a2.reproducibility`)."
 
 
-def refresh_readme(root: Path) -> bool:
+def refresh_readme_block(root: Path) -> bool:
     """Regenerate ``root/README.md``'s reproducibility block from ``root/results``; True if it changed."""
     return io.replace_marked_block(root / "README.md", START, END, readme_block(load_all_results(root / "results")),
                                    "reproducibility block")
