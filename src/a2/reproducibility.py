@@ -19,10 +19,11 @@ from a2 import cli, io
 from a2.errors import ResultsError
 from a2.results import load_all_results
 
-# Keys (or key endings) that measure the run itself rather than the model: never compared.
-VOLATILE = ("created", "git_commit", "runtime_s", "train_time_s", "train_s", "epoch_s", "step_seconds",
-            "throughput_tokens_per_s", "tokens_per_s", "duration", "seconds", "wall_s", "device", "fit_s",
-            "optional_runtime_s", "time_s", "_s")
+# What measures or stamps the run itself rather than the model, never compared: these leaf names, any
+# leaf ending in "_s" (seconds, tokens per second), and everything under these subtrees.
+VOLATILE_NAMES = ("created", "git_commit", "duration", "seconds", "device")
+VOLATILE_SUFFIX = "_s"
+VOLATILE_SUBTREES = ("step_seconds", "timings")
 
 
 def flat_values(payload: Any, prefix: str = "") -> dict[str, Any]:
@@ -41,10 +42,10 @@ def flat_values(payload: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def volatile(path: str) -> bool:
-    """True for a value that times or stamps the run (see :data:`VOLATILE`)."""
+    """True for a value that times or stamps the run (see :data:`VOLATILE_NAMES` and its neighbours)."""
     leaf = path.rsplit(".", 1)[-1].split("[", 1)[0]
-    return any(leaf == v or (v.startswith("_") and leaf.endswith(v)) for v in VOLATILE) or \
-        any(f".{v}." in f".{path}." for v in ("step_seconds", "timings"))
+    return leaf in VOLATILE_NAMES or leaf.endswith(VOLATILE_SUFFIX) or \
+        any(f".{v}." in f".{path}." for v in VOLATILE_SUBTREES)
 
 
 def _same(a: Any, b: Any) -> bool:
