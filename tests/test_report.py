@@ -51,6 +51,15 @@ def test_formats():
     assert FORMATS["count"]([1, 2, 3]) == "3" and FORMATS["count"](4) == "4"
 
 
+def test_subword_sentence_is_empty_without_the_optional_row_and_signed_with_it():
+    assert report._subword({}) == ""
+    sub = {"vocab_size": 30000, "pieces_per_word": 1.0412, "row": {"val_accuracy": 0.8012},
+           "word_level_row": {"val_accuracy": 0.8053}, "effect_points": -0.41, "word_unk_rate": 0.0345}
+    text = report._subword(sub)
+    assert "30{,}000 pieces" in text and "1.04 pieces per word" in text
+    assert "80.12\\%" in text and "80.53\\%" in text and "$-$0.41 points" in text and "3.45\\%" in text
+
+
 def test_vit_extras_follow_the_config():
     assert report._vit_extras({"stem": "conv", "lsa": True}).startswith("a convolutional stem and locality")
     assert report._vit_extras({"stem": "patch", "lsa": False}).startswith("the plain patch embedding")

@@ -53,7 +53,8 @@ def test_bad_files_are_one_line_errors(tmp_path, capsys):
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(DataError):
         reproducibility.record("p", tmp_path / "broken.json", good, tmp_path / "out.json")
-    assert reproducibility.main(["p", str(tmp_path / "missing.json"), str(good), "--out", str(tmp_path / "o.json")]) != 0
+    args = ["p", str(tmp_path / "missing.json"), str(good), "--out", str(tmp_path / "o.json")]
+    assert reproducibility.main(args) != 0
     assert "Traceback" not in capsys.readouterr().err
 
 
@@ -70,7 +71,8 @@ def test_readme_block_is_generated_from_results():
 def test_readme_block_names_differences_and_the_arithmetic_check():
     entry = {"note": "two runs", "compared": 3, "identical": 2, "differing": {"models.dense.arithmetic": {
         "earlier": "bf16", "later": "fp32"}}}
-    check = {"fp32": {"test_accuracy": 0.9, "tokens_per_s": 100.0}, "bf16": {"test_accuracy": 0.89, "tokens_per_s": 90.0},
+    check = {"fp32": {"test_accuracy": 0.9, "tokens_per_s": 100.0},
+             "bf16": {"test_accuracy": 0.89, "tokens_per_s": 90.0},
              "comparison": {"a": "bf16", "b": "fp32", "accuracy_diff": -0.01, "ci95": [-0.02, 0.0], "p_value": 0.04}}
     text = reproducibility.readme_block({"reproducibility": {"part_2": entry}, "part_4": {"arithmetic_check": check}})
     assert "2 of 3 recorded values identical" in text and "`models.dense.arithmetic` bf16 → fp32" in text

@@ -329,6 +329,18 @@ def _pretrain_effect(effects: Mapping[str, float]) -> str:
     return f"{-row:+.2f} points of validation accuracy at the study's budget"
 
 
+def _subword(sub: Mapping[str, Any]) -> str:
+    """One sentence on the optional subword-vocabulary row of the study (empty when the run did not do it)."""
+    if not sub:
+        return ""
+    return (f"With a byte-pair-encoding vocabulary of {integer(sub['vocab_size'])} pieces learned on the training "
+            f"reviews ({sub['pieces_per_word']:.2f} pieces per word) instead of words, the word2vec-only model reaches "
+            f"{pct(sub['row']['val_accuracy'])} validation accuracy against "
+            f"{pct(sub['word_level_row']['val_accuracy'])} "
+            f"with words ({signed_points(sub['effect_points'] / 100)} points); at word level "
+            f"{pct(sub['word_unk_rate'])} of the training tokens are unknown.")
+
+
 def _arithmetic_check(check: Mapping[str, Any]) -> str:
     """One sentence on the final model retrained in the other arithmetic (empty when the run did not do it)."""
     if not check:
@@ -523,6 +535,7 @@ SPEC: tuple[Value, ...] = (
     V("pIVseedsFull", P4, "seeds_full_budget", _seed_summary),
     V("pIVarithmeticCheck", P4, "arithmetic_check", _arithmetic_check),
     V("pIVpretrainGain", P4, "study.effects_points", _pretrain_effect),
+    V("pIVsubword", P4, "study.subword", _subword),
     V("pIVpretrainEpochs", P4PRE, "epochs", "int"),
     V("pIVpretrainMinutes", P4PRE, "train_time_s", lambda s: f"{s / 60:.0f}"),
     V("pIVpretrainBefore", P4PRE, "val_before.mlm_accuracy", "pct"),

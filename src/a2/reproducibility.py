@@ -9,7 +9,6 @@ section reads the file, so its claims about reproducibility come from two real r
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -111,7 +110,8 @@ def readme_block(results: Mapping[str, Mapping[str, Any]]) -> str:
                      + ", ".join(f"{check[a]['test_accuracy']:.2%} in {a}" for a in arithmetics)
                      + f"; {c['a']} − {c['b']} = {100 * c['accuracy_diff']:+.2f} points (95% CI "
                      f"[{100 * c['ci95'][0]:+.2f}, {100 * c['ci95'][1]:+.2f}], McNemar p = {c['p_value']:.3g}); "
-                     "training speed " + ", ".join(f"{check[a]['tokens_per_s']:,.0f} tokens/s in {a}" for a in arithmetics)
+                     "training speed "
+                     + ", ".join(f"{check[a]['tokens_per_s']:,.0f} tokens/s in {a}" for a in arithmetics)
                      + ".")
     return "\n".join(lines) or "- No two runs have been compared yet (`python -m a2.reproducibility`)."
 

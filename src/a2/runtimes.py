@@ -81,7 +81,8 @@ def runtime_table(results: Mapping[str, Mapping[str, Any]], notebook_root: Path)
     lines = ["| notebook | wall time | device of the run | source |", "| --- | --- | --- | --- |"]
     for r in rows:
         lines.append(f"| `{r.notebook}`{' (FAST)' if r.fast else ''}"
-                     f"{' (on request, not in `make run`)' if r.notebook in ON_REQUEST else ''} | {_duration(r.seconds)} "
+                     f"{' (on request, not in `make run`)' if r.notebook in ON_REQUEST else ''} "
+                     f"| {_duration(r.seconds)} "
                      f"| {r.device} | {r.source} |")
     counted = [r for r in rows if r.notebook not in ON_REQUEST]
     known = [r.seconds for r in counted if r.seconds is not None]

@@ -45,7 +45,7 @@ def load_state(path: str | Path, cfg: TransformerConfig, vocab: Vocab) -> dict[s
         shown = ", ".join(f"{k} {a} (file) vs {b} (notebook)" for k, (a, b) in differ.items())
         raise WeightsError(f"{path} was pretrained with other model settings: {shown}", _FIX)
     if list(data["vocab"]) != list(vocab.itos):
-        diff = next((i for i, (a, b) in enumerate(zip(data["vocab"], vocab.itos)) if a != b),
+        diff = next((i for i, (a, b) in enumerate(zip(data["vocab"], vocab.itos, strict=False)) if a != b),
                     min(len(data["vocab"]), len(vocab.itos)))
         raise WeightsError(f"{path} was pretrained over another vocabulary ({len(data['vocab']):,} vs "
                            f"{len(vocab):,} words; first difference at id {diff})", _FIX)

@@ -20,7 +20,7 @@ from torch import nn
 from a2 import runtime
 from a2.progress import progress
 from a2.text.models import TransformerClassifier, TransformerConfig
-from a2.text.preprocess import PAD_ID, UNK_ID, BucketBatches, Vocab
+from a2.text.preprocess import PAD_ID, UNK_ID, BucketBatches
 from a2.training import History, TrainConfig, make_optimizer, make_scheduler
 
 PRETRAINED_PARTS = ("tokens.", "encoder.")  # what the classifier takes from a pretrained bundle
