@@ -21,7 +21,7 @@ test: $(STAMP)  ## run the test suite (unit tests + every notebook in FAST mode)
 run: $(STAMP)  ## execute every notebook in place on the real datasets
 	$(PY) main.py
 
-pretrain: $(STAMP)  ## rerun Part IV's optional encoder pretraining (part_4_pretrain.ipynb, about 30 min); then make run
+pretrain: $(STAMP)  ## rerun Part IV's optional encoder pretraining (part_4_pretrain.ipynb, about 37 min); then make run
 	$(PY) main.py --only pretrain
 
 fast: $(STAMP)  ## execute every notebook in FAST mode into build/fast (committed outputs untouched)

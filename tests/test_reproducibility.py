@@ -8,10 +8,12 @@ import pytest
 
 from a2 import reproducibility
 from a2.errors import DataError, ResultsError
+from a2.results import flatten
 
 
-def test_flatten_names_every_leaf():
-    assert reproducibility.flat_values({"a": {"b": [1, {"c": 2}]}, "d": 3}) == {"a.b[0]": 1, "a.b[1].c": 2, "d": 3}
+def test_flatten_into_lists_names_every_leaf():
+    assert flatten({"a": {"b": [1, {"c": 2}]}, "d": 3}, into_lists=True) == {"a.b[0]": 1, "a.b[1].c": 2, "d": 3}
+    assert flatten({"a": {"b": [1, {"c": 2}]}}) == {"a.b": [1, {"c": 2}]}  # the default keeps lists whole
 
 
 @pytest.mark.parametrize("path", ["runtime_s", "history[0].epoch_s", "models.dense.train_s", "created",

@@ -16,28 +16,13 @@ from typing import Any
 
 from a2 import cli, io
 from a2.errors import ResultsError
-from a2.results import load_all_results
+from a2.results import flatten, load_all_results
 
 # What measures or stamps the run itself rather than the model, never compared: these leaf names, any
 # leaf ending in "_s" (seconds, tokens per second), and everything under these subtrees.
 VOLATILE_NAMES = ("created", "git_commit", "duration", "seconds", "device")
 VOLATILE_SUFFIX = "_s"
 VOLATILE_SUBTREES = ("step_seconds", "timings")
-
-
-def flat_values(payload: Any, prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": [1, 2]}}`` -> ``{"a.b[0]": 1, "a.b[1]": 2}``: one entry per leaf value."""
-    if isinstance(payload, Mapping):
-        out: dict[str, Any] = {}
-        for key, value in payload.items():
-            out.update(flat_values(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(payload, list):
-        out = {}
-        for i, value in enumerate(payload):
-            out.update(flat_values(value, f"{prefix}[{i}]"))
-        return out
-    return {prefix: payload}
 
 
 def volatile(path: str) -> bool:
@@ -55,8 +40,8 @@ def _same(a: Any, b: Any) -> bool:
 
 def compare_payloads(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> dict[str, Any]:
     """Counts of compared and identical values, and every differing (or one-sided) value with both sides."""
-    a = {k: v for k, v in flat_values(earlier).items() if not volatile(k)}
-    b = {k: v for k, v in flat_values(later).items() if not volatile(k)}
+    a = {k: v for k, v in flatten(earlier, into_lists=True).items() if not volatile(k)}
+    b = {k: v for k, v in flatten(later, into_lists=True).items() if not volatile(k)}
     common = sorted(a.keys() & b.keys())
     differing = {k: {"earlier": a[k], "later": b[k]} for k in common if not _same(a[k], b[k])}
     return {"compared": len(common), "identical": len(common) - len(differing), "differing": differing,

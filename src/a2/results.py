@@ -70,13 +70,23 @@ def lookup(payload: Any, dotted: str, default: Any = _REQUIRED) -> Any:
     return node
 
 
-def flatten(payload: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Every leaf of a results file keyed by its dotted path (``test.accuracy``); lists stay whole."""
+def flatten(payload: Mapping[str, Any], prefix: str = "", *, into_lists: bool = False) -> dict[str, Any]:
+    """Every leaf of a results file keyed by its dotted path (``test.accuracy``).
+
+    Lists stay whole (one value) unless ``into_lists``, which names each element: ``history[0].loss``.
+    """
     out: dict[str, Any] = {}
     for key, value in payload.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(flatten(value, path + "."))
-        else:
-            out[path] = value
+        out.update(_leaves(value, f"{prefix}{key}", into_lists))
     return out
+
+
+def _leaves(value: Any, path: str, into_lists: bool) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return flatten(value, path + ".", into_lists=into_lists)
+    if into_lists and isinstance(value, list):
+        out: dict[str, Any] = {}
+        for i, item in enumerate(value):
+            out.update(_leaves(item, f"{path}[{i}]", into_lists))
+        return out
+    return {path: value}
