@@ -17,7 +17,8 @@ def test_flatten_into_lists_names_every_leaf():
 
 
 @pytest.mark.parametrize("path", ["runtime_s", "history[0].epoch_s", "models.dense.train_s", "created",
-                                  "step_seconds.dense.bf16", "study.runtime_s", "git_commit"])
+                                  "step_seconds.dense.bf16", "study.runtime_s", "git_commit",
+                                  "optional_runtime_s.seeds_full"])
 def test_timings_and_stamps_are_not_compared(path):
     assert reproducibility.volatile(path)
 

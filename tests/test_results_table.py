@@ -116,6 +116,20 @@ def test_a_missing_part_fails_unless_a_partial_table_is_asked_for():
     assert results_table(load_all_results(), partial=False) == results_table()  # the repository's are complete
 
 
+def test_an_on_request_row_shows_only_when_its_section_ran():
+    results = load_all_results()
+    part4 = {k: v for k, v in results["part_4"].items() if k != "seeds_full_summary"}
+    assert "seeds at full budget" not in results_table({**results, "part_4": part4}, partial=False)
+    ran = {**part4, "seeds_full_summary": {"mean_test_accuracy": 0.8875, "sd_test_accuracy": 0.0021, "n": 3}}
+    table = results_table({**results, "part_4": ran}, partial=False)
+    mean = "| Transformer (tokens only): test accuracy, mean of 3 seeds at full budget (`SEEDS_FULL`) | 88.75% |"
+    assert mean in table
+    assert "| Transformer (tokens only): test accuracy, s.d. over those seeds | 0.21% |" in table
+    bad = {"mean_test_accuracy": -0.1, "sd_test_accuracy": 0.0, "n": 3}
+    with pytest.raises(ResultsError, match=r"seeds_full_summary\.mean_test_accuracy is -0\.1, which cannot be"):
+        results_table({**results, "part_4": {**ran, "seeds_full_summary": bad}})
+
+
 @pytest.mark.parametrize("bad", [[1, 2], "results", 3])
 def test_results_that_are_not_a_mapping_are_a_results_error(bad):
     with pytest.raises(ResultsError, match="not {name: contents of results/name.json}"):

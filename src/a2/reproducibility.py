@@ -19,7 +19,8 @@ from a2.errors import ResultsError
 from a2.results import flatten, load_all_results
 
 # What measures or stamps the run itself rather than the model, never compared: these leaf names, any
-# leaf ending in "_s" (seconds, tokens per second), and everything under these subtrees.
+# key ending in "_s" (seconds, tokens per second), leaf or subtree ("optional_runtime_s.seeds_full"), and
+# everything under these subtrees.
 VOLATILE_NAMES = ("created", "git_commit", "duration", "seconds", "device")
 VOLATILE_SUFFIX = "_s"
 VOLATILE_SUBTREES = ("step_seconds", "timings")
@@ -27,8 +28,8 @@ VOLATILE_SUBTREES = ("step_seconds", "timings")
 
 def volatile(path: str) -> bool:
     """True for a value that times or stamps the run (see :data:`VOLATILE_NAMES` and its neighbours)."""
-    leaf = path.rsplit(".", 1)[-1].split("[", 1)[0]
-    return leaf in VOLATILE_NAMES or leaf.endswith(VOLATILE_SUFFIX) or \
+    parts = [part.split("[", 1)[0] for part in path.split(".")]
+    return parts[-1] in VOLATILE_NAMES or any(part.endswith(VOLATILE_SUFFIX) for part in parts) or \
         any(f".{v}." in f".{path}." for v in VOLATILE_SUBTREES)
 
 
