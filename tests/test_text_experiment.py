@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from a2.text import experiment
-from a2.text.loop import train
+from a2.text.loop import fgm_perturbation, train
 from a2.text.models import TransformerClassifier, TransformerConfig
 from a2.text.predict import predict_proba
 from a2.training import TrainConfig
@@ -101,3 +101,25 @@ def test_ema_decay_spans_the_requested_epochs():
     decay = experiment.ema_decay(1.5, n_train=6400, batch_size=64)  # 100 steps per epoch
     assert 1 / (1 - decay) == pytest.approx(150)
     assert 0 < experiment.ema_decay(1.0, n_train=3, batch_size=64) < 1
+
+
+def test_fgm_perturbation_has_the_relative_size_and_follows_the_gradient_per_review():
+    embedded, grad = torch.randn(3, 5, 4), torch.randn(3, 5, 4)
+    shift = fgm_perturbation(embedded, grad, 0.01)
+    for e, g, s in zip(embedded, grad, shift, strict=True):
+        assert float(s.norm()) == pytest.approx(0.01 * float(e.norm()), rel=1e-5)
+        cosine = torch.nn.functional.cosine_similarity(s.flatten(), g.flatten(), dim=0)
+        assert float(cosine) == pytest.approx(1.0, abs=1e-5)
+    assert torch.equal(fgm_perturbation(embedded, torch.zeros_like(grad), 0.01), torch.zeros_like(grad))
+
+
+def test_adversarial_training_learns_and_costs_a_second_pass():
+    x, y = _toy_data()
+    data = experiment.Data(x[:80], y[:80], x[80:], y[80:])
+    model, calls = _tiny_model(), []
+    model.encoder.register_forward_hook(lambda *_: calls.append(1))
+    hist = train(model, data, TrainConfig(epochs=4, lr=1e-2, progress=False, monitor="val_ce", arithmetic="fp32"),
+                 batch_size=16, adversarial=0.01, seed=0)
+    assert hist["train_loss"][-1] < hist["train_loss"][0]
+    assert experiment.split_scores(predict_proba(model, data.x_val), data.y_val)["accuracy"] > 0.9
+    assert len(calls) >= 2 * 4 * 5  # 4 epochs of 5 batches (80 reviews by 16): every step ran the encoder twice

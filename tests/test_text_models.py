@@ -88,3 +88,12 @@ def test_word_dropout_only_while_training():
     a = m(ids)
     torch.manual_seed(1)
     assert not torch.allclose(a, m(ids))
+
+
+def test_forward_is_classify_of_the_embedded_review():
+    torch.manual_seed(0)
+    model = TransformerClassifier(TransformerConfig(vocab_size=30, d_model=16, n_heads=2, d_ff=32, max_len=12,
+                                                    bigram_buckets=11, mean_pool=True)).eval()
+    ids = torch.tensor([[5, 6, 7, 0], [8, 9, 0, 0]])
+    with torch.no_grad():
+        assert torch.equal(model(ids), model.classify(ids, model.tokens(ids)))

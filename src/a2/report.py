@@ -491,6 +491,7 @@ SPEC: tuple[Value, ...] = (
     V("pIVdFF", P4, "model.d_ff", "int"),
     V("pIVqueries", P4, "model.n_queries", "int"),
     V("pIVdropout", P4, "model.dropout", "f2"),
+    V("pIVadversarial", P4, "recipe.adversarial", lambda a: pct(a, 0)),
     V("pIVparams", P4, "parameters", "int"),
     V("pIVparamsM", P4, "parameters", "params"),
     V("pIVembeddingShare", P4, ("model.vocab_size", "model.d_model", "parameters"),

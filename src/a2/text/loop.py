@@ -16,9 +16,21 @@ from a2.text.preprocess import BucketBatches
 from a2.training import EarlyStopping, History, TrainConfig, make_ema, make_optimizer, make_scheduler
 
 
+def fgm_perturbation(embedded: torch.Tensor, grad: torch.Tensor, size: float) -> torch.Tensor:
+    """The fast-gradient perturbation of Miyato et al. (2017): for each review, the step along the gradient of
+    the loss with respect to its embedded tokens, with an L2 norm of ``size`` times that review's embedded norm
+    (a relative size suits any embedding scale)."""
+    dims = tuple(range(1, embedded.ndim))
+    return size * embedded.norm(dim=dims, keepdim=True) * grad / grad.norm(dim=dims, keepdim=True).clamp_min(1e-12)
+
+
 def train(model: nn.Module, data: Data, cfg: TrainConfig, *, batch_size: int = 64, label_smoothing: float = 0.0,
-          seed: int = 0, device: torch.device | str = "cpu") -> History:
-    """Train ``model`` in place; it ends with the weights of the best epoch on ``cfg.monitor``."""
+          adversarial: float = 0.0, seed: int = 0, device: torch.device | str = "cpu") -> History:
+    """Train ``model`` in place; it ends with the weights of the best epoch on ``cfg.monitor``.
+
+    ``adversarial > 0`` adds adversarial training: each step also minimises the loss of the same batch with its
+    embedded reviews moved by :func:`fgm_perturbation` (the model needs ``tokens`` and ``classify``).
+    """
     device = torch.device(device)
     arithmetic = runtime.resolve_arithmetic(device, cfg.arithmetic)
     model.to(device)
@@ -36,12 +48,20 @@ def train(model: nn.Module, data: Data, cfg: TrainConfig, *, batch_size: int = 6
         for *inputs, target in progress(loader, desc=f"epoch {epoch}", inner=True, disable=not cfg.progress):
             inputs, target = [t.to(device) for t in inputs], target.to(device)
             with runtime.autocast(device, arithmetic):
-                logits = model(*inputs)  # forward pass
+                embedded = model.tokens(*inputs) if adversarial else None
+                if embedded is not None:
+                    embedded.retain_grad()  # its gradient gives the adversarial direction
+                logits = model(*inputs) if embedded is None else model.classify(inputs[0], embedded)  # forward pass
             loss = loss_fn(logits.float(), target)  # label-smoothed cross-entropy
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {loss.item()} in epoch {epoch}; lower the learning rate")
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()  # backward pass
+            if embedded is not None:  # adversarial step: the same batch, embedded and then pushed uphill
+                shift = fgm_perturbation(embedded.detach(), embedded.grad, adversarial)
+                with runtime.autocast(device, arithmetic):
+                    adv_logits = model.classify(inputs[0], model.tokens(*inputs) + shift)
+                scaler.scale(loss_fn(adv_logits.float(), target)).backward()  # gradients add to the clean ones
             scaler.unscale_(optimizer)  # true gradients before clipping
             nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip or float("inf"))
             scaler.step(optimizer)  # update (skipped if an fp16 gradient overflowed)

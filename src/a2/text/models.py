@@ -101,7 +101,11 @@ class TokenEmbedding(nn.Module):
 
 
 class TransformerClassifier(nn.Module):
-    """``forward(ids (B, L) with PAD_ID padding[, nb]) -> logits (B, n_classes)``."""
+    """``forward(ids (B, L) with PAD_ID padding[, nb]) -> logits (B, n_classes)``.
+
+    ``forward`` is ``classify(ids, tokens(ids, nb))``: the two halves are public so that adversarial training
+    can perturb the embedded review in between.
+    """
 
     def __init__(self, cfg: TransformerConfig, embedding: torch.Tensor | None = None) -> None:
         super().__init__()
@@ -132,8 +136,12 @@ class TransformerClassifier(nn.Module):
         if (nb is None) != (self.tokens.nb_proj is None):
             raise ValueError(f"this model takes {'a' if self.tokens.nb_proj is not None else 'no'} naive-Bayes "
                              f"input (nb_channels={self.cfg.nb_channels})")
+        return self.classify(ids, self.tokens(ids, nb))
+
+    def classify(self, ids: torch.Tensor, embedded: torch.Tensor) -> torch.Tensor:
+        """Logits from the embedded review ``(B, L, d_model)``; ``ids`` only give the padding mask."""
         pad = ids == PAD_ID  # True = ignore, as nn.MultiheadAttention expects
-        memory = self.encoder(self.tokens(ids, nb), src_key_padding_mask=pad)
+        memory = self.encoder(embedded, src_key_padding_mask=pad)
         queries = self.queries.expand(ids.shape[0], -1, -1)
         out = self.decoder(queries, memory, tgt_mask=self.causal_mask, tgt_is_causal=True,
                            memory_key_padding_mask=pad)[:, -1]
